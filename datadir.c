@@ -1,0 +1,131 @@
+/*-------------------------------------------------------------------------
+ *
+ * datadir.c
+ *	  What pg_standby learns from, and asks of, the server that runs it.
+ *
+ * The server runs restore_command with its data directory as the working
+ * directory, so its signal files, PG_VERSION, global/pg_control and
+ * postmaster.pid are all at hand under relative names.  Other callers of
+ * the same command (pg_rewind, a test) are recognised by the restore path
+ * they pass, which is never the server's own.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres_fe.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+
+#include "common/logging.h"
+#include "pg_standby.h"
+
+/*
+ * The server restores into these names under pg_wal/; any other restore
+ * path means that someone else is running us, who must not be made to wait.
+ */
+static bool
+is_server_restore_path(const char *restore_path)
+{
+	const char *base = last_dir_separator(restore_path);
+
+	base = base ? base + 1 : restore_path;
+	return strcmp(base, "RECOVERYXLOG") == 0 ||
+		strcmp(base, "RECOVERYHISTORY") == 0;
+}
+
+RecoveryMode
+detect_recovery_mode(const char *restore_path)
+{
+	struct stat st;
+
+	if (!is_server_restore_path(restore_path))
+		return RECOVERY_NONE;
+	if (stat("standby.signal", &st) == 0)
+		return RECOVERY_STANDBY;
+	return RECOVERY_ARCHIVE;
+}
+
+/* Major version from PG_VERSION, or 0 if there is none to read. */
+int
+read_server_major_version(void)
+{
+	FILE	   *file = fopen("PG_VERSION", "r");
+	int			major = 0;
+
+	if (file == NULL)
+		return 0;
+	if (fscanf(file, "%d", &major) != 1)
+		major = 0;
+	fclose(file);
+	return major;
+}
+
+/*
+ * System identifier of the cluster, or 0 if pg_control cannot be read.
+ * It is the first field of ControlFileData in every version, so reading
+ * eight bytes needs no knowledge of the rest of the layout.
+ */
+uint64
+read_system_identifier(void)
+{
+	FILE	   *file = fopen("global/pg_control", "rb");
+	uint64		sysid = 0;
+
+	if (file == NULL)
+		return 0;
+	if (fread(&sysid, sizeof(sysid), 1, file) != 1)
+		sysid = 0;
+	fclose(file);
+	return sysid;
+}
+
+/*
+ * Ask the server to promote, exactly as "pg_ctl promote" does: create the
+ * "promote" signal file, then wake the postmaster with SIGUSR1.  In standby
+ * mode this is the only way our failover ends recovery, and the server
+ * then promotes without a synchronous end-of-recovery checkpoint.
+ */
+bool
+request_promotion(void)
+{
+	FILE	   *file;
+	long		pid;
+
+	file = fopen("promote", "w");
+	if (file == NULL || fclose(file) != 0)
+	{
+		pg_log_error("could not create promote signal file \"promote\": %m");
+		return false;
+	}
+
+	file = fopen("postmaster.pid", "r");
+	if (file == NULL)
+	{
+		pg_log_error("could not open file \"postmaster.pid\": %m");
+		return false;
+	}
+	if (fscanf(file, "%ld", &pid) != 1 || pid <= 0)
+	{
+		pg_log_error("invalid data in file \"postmaster.pid\"");
+		fclose(file);
+		return false;
+	}
+	fclose(file);
+
+	if (kill((pid_t) pid, SIGUSR1) != 0)
+	{
+		pg_log_error("could not send promote signal to postmaster (PID %ld): %m",
+					 pid);
+		return false;
+	}
+	return true;
+}
+
+/* Has someone ("pg_ctl promote", pg_promote()) asked the server to promote? */
+bool
+promotion_requested(void)
+{
+	struct stat st;
+
+	return stat("promote", &st) == 0;
+}

@@ -1,0 +1,580 @@
+/*-------------------------------------------------------------------------
+ *
+ * pg_standby.c
+ *	  restore_command for a warm standby: wait for each WAL file in an
+ *	  archive directory, check it, hand it over; fail over on a trigger.
+ *
+ * Drop-in compatible with the pg_standby of PostgreSQL 8.3 to 13:
+ *
+ *	restore_command = 'pg_standby [OPTION]... ARCHIVE %f %p %r'
+ *
+ * The exit status is how we answer the server, so it is chosen in one
+ * place (pg_standby.h) and on purpose: 1 only when recovery may end.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres_fe.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "access/xlog_internal.h"
+#include "common/logging.h"
+#include "fe_utils/option_utils.h"
+#include "getopt_long.h"
+#include "pg_standby.h"
+
+/* A file still growing at smart failover is given up after this long. */
+#define SMART_FAILOVER_GROWTH_WAIT	2.0
+
+typedef enum Failover
+{
+	FAILOVER_NONE,
+	FAILOVER_SMART,				/* restore what is there, then end */
+	FAILOVER_FAST				/* end now */
+} Failover;
+
+static const char *progname;
+
+/* Command line */
+static const char *archive_dir;
+static const char *wal_file_name;	/* %f */
+static const char *restore_path;	/* %p */
+static const char *restart_name;	/* %r, may be NULL */
+static const char *trigger_path;
+static double sleep_seconds = 5.0;
+static double max_wait_seconds = 0.0;
+static int	keep_files = 0;
+static int	max_retries = 3;
+static bool link_requested = false;
+
+/* What the request is */
+static WalFileKind wal_file_kind;
+static RecoveryMode recovery_mode;
+static char archive_path[MAXPGPATH];
+static SegmentExpectation expectation;
+
+static void
+usage(void)
+{
+	printf(_("%s is a restore_command for a warm standby: it waits for each WAL file to\n"
+			 "arrive in an archive directory, checks it and copies it where the server\n"
+			 "asks, and stops waiting when a trigger asks for failover.\n\n"), progname);
+	printf(_("Usage:\n"));
+	printf(_("  %s [OPTION]... ARCHIVELOCATION NEXTWALFILE XLOGFILEPATH [RESTARTWALFILE]\n"), progname);
+	printf(_("\nOptions:\n"));
+	printf(_("  -c, --copy               copy files from the archive (the default and only mode)\n"));
+	printf(_("  -d, --debug              explain every step on stderr\n"));
+	printf(_("  -k, --keep-files=NUM     without RESTARTWALFILE, keep NUM segments before the\n"
+			 "                           current one and remove older ones (0, the default,\n"
+			 "                           removes nothing)\n"));
+	printf(_("  -l, --link               accepted for compatibility; files are always copied\n"));
+	printf(_("  -r, --max-retries=NUM    give up after NUM failed copies of a present file\n"
+			 "                           (default 3); the wait grows after each\n"));
+	printf(_("  -s, --sleep=SECS         poll interval, fractions allowed (default 5, max 60);\n"
+			 "                           arrivals are noticed at once where inotify works\n"));
+	printf(_("  -t, --trigger-file=FILE  fail over when FILE exists: empty or \"smart\" restores\n"
+			 "                           every segment present first, \"fast\" stops at once\n"));
+	printf(_("  -w, --max-wait=SECS      stop waiting after SECS (0, the default, waits forever)\n"));
+	printf(_("  -V, --version            output version information, then exit\n"));
+	printf(_("  -?, --help               show this help, then exit\n"));
+	printf(_("\nSignals: SIGUSR1 requests a fast failover.\n"));
+	printf(_("\nExit status:\n"
+			 "  0    the file is at XLOGFILEPATH\n"
+			 "  1    not available: absent history file, or failover (recovery may end)\n"
+			 "  254  configuration error (the server stops instead of promoting)\n"
+			 "  255  a present file could not be copied NUM times (the server stops)\n"));
+	printf(_("\nMain intended use as restore_command in postgresql.conf:\n"
+			 "  restore_command = 'pg_standby [OPTION]... ARCHIVELOCATION %%f %%p %%r'\n"
+			 "e.g.\n"
+			 "  restore_command = 'pg_standby -t /tmp/pgsql.trigger.5442 /mnt/server/archiverdir %%f %%p %%r'\n"));
+	printf(_("\nReport bugs to the pg_standby developers.\n"));
+}
+
+static void pg_attribute_noreturn()
+configuration_error(void)
+{
+	pg_log_error_hint("Try \"%s --help\" for more information.", progname);
+	exit(EXIT_CONFIG_ERROR);
+}
+
+/*
+ * Parse a number of seconds, fractions allowed, strictly: the whole
+ * argument must be a finite number in range.
+ */
+static double
+parse_seconds(const char *arg, const char *option, double min, double max)
+{
+	char	   *end;
+	double		value;
+
+	errno = 0;
+	value = strtod(arg, &end);
+	if (end == arg || *end != '\0' || errno != 0 || !isfinite(value))
+	{
+		pg_log_error("invalid value \"%s\" for option %s", arg, option);
+		configuration_error();
+	}
+	if (value < min || value > max)
+	{
+		pg_log_error("%s must be in range %g..%g", option, min, max);
+		configuration_error();
+	}
+	return value;
+}
+
+static int
+parse_count(const char *arg, const char *option)
+{
+	int			value;
+
+	if (!option_parse_int(arg, option, 0, INT_MAX, &value))
+		configuration_error();
+	return value;
+}
+
+static void
+parse_command_line(int argc, char **argv)
+{
+	static struct option long_options[] = {
+		{"copy", no_argument, NULL, 'c'},
+		{"debug", no_argument, NULL, 'd'},
+		{"keep-files", required_argument, NULL, 'k'},
+		{"link", no_argument, NULL, 'l'},
+		{"max-retries", required_argument, NULL, 'r'},
+		{"sleep", required_argument, NULL, 's'},
+		{"trigger-file", required_argument, NULL, 't'},
+		{"max-wait", required_argument, NULL, 'w'},
+		{NULL, 0, NULL, 0}
+	};
+	int			c;
+
+	while ((c = getopt_long(argc, argv, "cdk:lr:s:t:w:", long_options,
+							NULL)) != -1)
+	{
+		switch (c)
+		{
+			case 'c':
+				break;
+			case 'd':
+				pg_logging_set_level(PG_LOG_DEBUG);
+				break;
+			case 'k':
+				keep_files = parse_count(optarg, "-k/--keep-files");
+				break;
+			case 'l':
+				link_requested = true;
+				break;
+			case 'r':
+				max_retries = parse_count(optarg, "-r/--max-retries");
+				break;
+			case 's':
+				sleep_seconds = parse_seconds(optarg, "-s/--sleep", 0.001, 60);
+				break;
+			case 't':
+				if (optarg[0] == '\0')
+				{
+					pg_log_error("trigger file name must not be empty");
+					configuration_error();
+				}
+				trigger_path = optarg;
+				break;
+			case 'w':
+				max_wait_seconds = parse_seconds(optarg, "-w/--max-wait", 0,
+												 365 * 86400);
+				break;
+			default:
+				configuration_error();
+		}
+	}
+
+	if (optind >= argc || argv[optind][0] == '\0')
+	{
+		pg_log_error("must specify archive location");
+		configuration_error();
+	}
+	archive_dir = argv[optind++];
+	if (optind >= argc)
+	{
+		pg_log_error("must specify WAL file name to restore");
+		configuration_error();
+	}
+	wal_file_name = argv[optind++];
+	if (optind >= argc || argv[optind][0] == '\0')
+	{
+		pg_log_error("must specify path to restore to");
+		configuration_error();
+	}
+	restore_path = argv[optind++];
+	if (optind < argc)
+		restart_name = argv[optind++];
+	if (optind < argc)
+	{
+		pg_log_error("too many command-line arguments (first is \"%s\")",
+					 argv[optind]);
+		configuration_error();
+	}
+}
+
+/*
+ * Check the request against what the server may ask for, and learn what a
+ * segment must match.  Anything odd is a configuration error: we never
+ * read or write a path built from a name the server would not send.
+ */
+static void
+check_request(void)
+{
+	int			major;
+
+	wal_file_kind = classify_wal_file_name(wal_file_name);
+	if (wal_file_kind == WALFILE_INVALID)
+	{
+		pg_log_error("invalid WAL file name \"%s\"", wal_file_name);
+		pg_log_error_detail("Expected a segment, timeline history or backup history file name, as the server passes for %%f.");
+		configuration_error();
+	}
+	if (restart_name != NULL && !IsXLogFileName(restart_name))
+	{
+		pg_log_error("invalid restart WAL file name \"%s\"", restart_name);
+		pg_log_error_detail("Expected a segment file name, as the server passes for %%r.");
+		configuration_error();
+	}
+	if (snprintf(archive_path, sizeof(archive_path), "%s/%s",
+				 archive_dir, wal_file_name) >= sizeof(archive_path) ||
+		strlen(restore_path) + strlen(".pg_standby.tmp") >= MAXPGPATH)
+	{
+		pg_log_error("path name too long");
+		configuration_error();
+	}
+
+	recovery_mode = detect_recovery_mode(restore_path);
+
+	expectation.name = wal_file_name;
+	if (wal_file_kind == WALFILE_SEGMENT)
+		parse_segment_name(wal_file_name, &expectation.tli,
+						   &expectation.log, &expectation.seg);
+	major = read_server_major_version();
+	if (major != 0)
+	{
+		expectation.page_magic = page_magic_for_major(major);
+		if (expectation.page_magic == 0)
+		{
+			pg_log_error("WAL format of PostgreSQL %d is unknown to this pg_standby",
+						 major);
+			pg_log_error_hint("Use a pg_standby built for that server version.");
+			exit(EXIT_CONFIG_ERROR);
+		}
+	}
+	expectation.sysid = read_system_identifier();
+
+	if (link_requested && wal_file_kind == WALFILE_TIMELINE_HISTORY)
+		pg_log_warning("option -l/--link is ignored: files are always copied");
+}
+
+static double
+seconds_since(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - start->tv_sec) + (now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+/*
+ * Look for a failover request: a signal, a "promote" file (pg_ctl promote,
+ * pg_promote()), or the trigger file.  A "fast" trigger file is truncated
+ * so that it reads as "smart" from then on: if the server asks again for a
+ * segment already restored, it gets it.
+ */
+static Failover
+check_failover(void)
+{
+	char		content[16] = "";
+	ssize_t		n;
+	int			fd;
+
+	if (fast_failover_signalled() != 0)
+		return FAILOVER_FAST;
+	if (recovery_mode != RECOVERY_NONE && promotion_requested())
+		return FAILOVER_FAST;
+	if (trigger_path == NULL)
+		return FAILOVER_NONE;
+
+	fd = open(trigger_path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+	{
+		if (errno != ENOENT)
+			pg_log_warning("could not open trigger file \"%s\": %m",
+						   trigger_path);
+		return FAILOVER_NONE;
+	}
+	n = read(fd, content, sizeof(content) - 1);
+	content[Max(n, 0)] = '\0';
+	content[strcspn(content, " \t\r\n")] = '\0';
+	if (strcmp(content, "fast") == 0)
+	{
+		if (ftruncate(fd, 0) != 0)
+			pg_log_warning("could not truncate trigger file \"%s\": %m",
+						   trigger_path);
+		close(fd);
+		return FAILOVER_FAST;
+	}
+	close(fd);
+	if (content[0] != '\0' && strcmp(content, "smart") != 0)
+		pg_log_warning("trigger file \"%s\" contains \"%s\", treated as \"smart\"",
+					   trigger_path, content);
+	return FAILOVER_SMART;
+}
+
+static void
+report_failover(Failover failover)
+{
+	int			signo = fast_failover_signalled();
+
+	if (signo == SIGINT)
+		pg_log_warning("SIGINT received: fast failover; SIGINT is deprecated for this, use SIGUSR1");
+	else if (signo != 0)
+		pg_log_info("SIGUSR1 received: fast failover");
+	else if (recovery_mode != RECOVERY_NONE && promotion_requested())
+		pg_log_info("promotion requested: fast failover");
+	else
+		pg_log_info("trigger file \"%s\" found: %s failover",
+					trigger_path, failover == FAILOVER_FAST ? "fast" : "smart");
+}
+
+/*
+ * End the wait so that recovery ends.  In standby mode the server would
+ * only retry, so ask it to promote first, as pg_ctl promote does.
+ */
+static int
+fail_over(void)
+{
+	if (recovery_mode == RECOVERY_STANDBY && !promotion_requested())
+	{
+		if (request_promotion())
+			pg_log_info("promotion of the standby requested");
+	}
+	return EXIT_NOT_AVAILABLE;
+}
+
+/* Log a problem once, not again on every look while it lasts. */
+static void
+report_problem(const char *problem, const char *last_reported)
+{
+	if (strcmp(problem, last_reported) != 0)
+		pg_log_error("%s \"%s\": %s",
+					 "cannot restore", archive_path, problem);
+}
+
+static void
+clean_archive(uint32 seg_size)
+{
+	char		keep_from[MAXFNAMELEN];
+
+	if (restart_name != NULL)
+	{
+		/* never anything if %r is later than %f */
+		if (strcmp(restart_name + 8, wal_file_name + 8) > 0)
+			return;
+		remove_old_segments(archive_dir, restart_name);
+	}
+	else if (keep_files > 0)
+	{
+		XLogSegNo	segno;
+		TimeLineID	tli;
+
+		XLogFromFileName(wal_file_name, &tli, &segno, seg_size);
+		if (segno <= (XLogSegNo) keep_files)
+			return;
+		XLogFileName(keep_from, tli, segno - keep_files, seg_size);
+		remove_old_segments(archive_dir, keep_from);
+	}
+}
+
+static RestoreResult
+try_restore(uint32 *seg_size, char *problem, size_t problem_size)
+{
+	struct stat st;
+
+	/* A missing archive is not an absent file: it is transient trouble. */
+	if (stat(archive_dir, &st) != 0 || !S_ISDIR(st.st_mode))
+	{
+		if (errno == 0 || S_ISDIR(st.st_mode) == 0)
+			errno = ENOTDIR;
+		snprintf(problem, problem_size,
+				 "could not access archive directory \"%s\": %m", archive_dir);
+		return RESTORE_ARCHIVE_ERROR;
+	}
+	if (wal_file_kind == WALFILE_SEGMENT)
+		return restore_segment(archive_path, restore_path, &expectation,
+							   seg_size, problem, problem_size);
+	return restore_history(archive_path, restore_path, wal_file_kind,
+						   problem, problem_size);
+}
+
+/*
+ * The wait: look for the file, and for a failover request, until one of
+ * them ends it.
+ */
+static int
+restore_or_wait(void)
+{
+	struct timespec start;
+	char		problem[512];
+	char		last_reported[512] = "";
+	int			failed_copies = 0;
+	off_t		growing_size = -1;
+	struct timespec growing_since;
+	bool		waiting_logged = false;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;)
+	{
+		Failover	failover = FAILOVER_NONE;
+		RestoreResult result;
+		uint32		seg_size = 0;
+		double		wait_seconds = sleep_seconds;
+
+		if (recovery_mode != RECOVERY_NONE)
+			failover = check_failover();
+		if (failover == FAILOVER_FAST)
+		{
+			report_failover(failover);
+			return fail_over();
+		}
+
+		problem[0] = '\0';
+		result = try_restore(&seg_size, problem, sizeof(problem));
+		switch (result)
+		{
+			case RESTORE_DONE:
+				pg_log_debug("restored \"%s\" to \"%s\" after %.3f s",
+							 archive_path, restore_path, seconds_since(&start));
+				if (wal_file_kind == WALFILE_SEGMENT)
+					clean_archive(seg_size);
+				return EXIT_RESTORED;
+
+			case RESTORE_ABSENT:
+				if (wal_file_kind != WALFILE_SEGMENT ||
+					recovery_mode == RECOVERY_NONE)
+				{
+					pg_log_debug("file \"%s\" not found", archive_path);
+					return EXIT_NOT_AVAILABLE;
+				}
+				if (failover == FAILOVER_SMART)
+				{
+					report_failover(failover);
+					return fail_over();
+				}
+				if (!waiting_logged)
+					pg_log_debug("waiting for \"%s\"", archive_path);
+				waiting_logged = true;
+				break;
+
+			case RESTORE_INCOMPLETE:
+				pg_log_debug("waiting for \"%s\": %s", archive_path, problem);
+				if (recovery_mode == RECOVERY_NONE)
+					return EXIT_NOT_AVAILABLE;
+				if (failover == FAILOVER_SMART)
+				{
+					struct stat st;
+					off_t		size = stat(archive_path, &st) == 0 ? st.st_size : -1;
+
+					if (size != growing_size)
+					{
+						growing_size = size;
+						clock_gettime(CLOCK_MONOTONIC, &growing_since);
+					}
+					else if (seconds_since(&growing_since) >= SMART_FAILOVER_GROWTH_WAIT)
+					{
+						report_failover(failover);
+						return fail_over();
+					}
+					wait_seconds = Min(wait_seconds, 0.1);
+				}
+				break;
+
+			case RESTORE_INVALID:
+			case RESTORE_ARCHIVE_ERROR:
+				report_problem(problem, last_reported);
+				strlcpy(last_reported, problem, sizeof(last_reported));
+				if (recovery_mode == RECOVERY_NONE)
+					return EXIT_NOT_AVAILABLE;
+				if (failover == FAILOVER_SMART && result == RESTORE_INVALID)
+				{
+					report_failover(failover);
+					return fail_over();
+				}
+				break;
+
+			case RESTORE_COPY_ERROR:
+				failed_copies++;
+				pg_log_error("could not restore \"%s\" (attempt %d of %d): %s",
+							 archive_path, failed_copies, max_retries + 1,
+							 problem);
+				if (failed_copies > max_retries)
+				{
+					pg_log_error("giving up: the server stops rather than end recovery");
+					return EXIT_GAVE_UP;
+				}
+				/* progressive back-off, as the classic did */
+				wait_seconds = sleep_seconds * failed_copies;
+				break;
+		}
+
+		if (max_wait_seconds > 0)
+		{
+			double		remaining = max_wait_seconds - seconds_since(&start);
+
+			if (remaining <= 0)
+			{
+				pg_log_info("waited %g seconds for \"%s\": giving up",
+							max_wait_seconds, archive_path);
+				/* in standby mode the server only retries: no promotion */
+				if (recovery_mode == RECOVERY_STANDBY)
+					return EXIT_NOT_AVAILABLE;
+				return fail_over();
+			}
+			wait_seconds = Min(wait_seconds, remaining);
+		}
+
+		if (wait_for_change(wait_seconds) == WAIT_SERVER_GONE)
+		{
+			pg_log_error("the server process that started pg_standby has exited");
+			return EXIT_GAVE_UP;
+		}
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	pg_logging_init(argv[0]);
+	set_pglocale_pgservice(argv[0], PG_TEXTDOMAIN("pg_standby"));
+	progname = get_progname(argv[0]);
+
+	if (argc > 1)
+	{
+		if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-?") == 0)
+		{
+			usage();
+			exit(0);
+		}
+		if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
+		{
+			puts("pg_standby (PostgreSQL) " PG_VERSION);
+			exit(0);
+		}
+	}
+
+	parse_command_line(argc, argv);
+	check_request();
+	wait_init(archive_dir, trigger_path);
+
+	return restore_or_wait();
+}

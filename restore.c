@@ -1,0 +1,353 @@
+/*-------------------------------------------------------------------------
+ *
+ * restore.c
+ *	  Copy a file from the archive to the place the server asked for.
+ *
+ * The copy goes to a temporary file beside the restore path and is renamed
+ * over it only after every byte has been read, checked and written, so the
+ * server never sees a half-written or unchecked file.  Nothing here runs a
+ * shell or another process, and the archive is only ever read.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres_fe.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/logging.h"
+#include "pg_standby.h"
+
+/* Chunk size of the copy: large enough that system calls cost nothing. */
+#define COPY_CHUNK_SIZE		(1024 * 1024)
+
+/* History files are a few lines; anything this large is not one. */
+#define MAX_HISTORY_FILE_SIZE	(1024 * 1024)
+
+/*
+ * The temporary file being written, if any.  Kept in a static buffer so
+ * that a signal handler can remove it before the process dies.
+ */
+static char temporary_path[MAXPGPATH];
+static volatile sig_atomic_t temporary_exists = false;
+
+#define PROBLEM(...) snprintf(problem, problem_size, __VA_ARGS__)
+
+/*
+ * Remove the temporary file, if one is being written.  Only async-signal-
+ * safe calls: this runs from signal handlers too.
+ */
+void
+remove_temporary_file(void)
+{
+	if (temporary_exists)
+	{
+		unlink(temporary_path);
+		temporary_exists = false;
+	}
+}
+
+/*
+ * Create the temporary file beside restore_path, with O_EXCL so that
+ * nothing already there (a link planted by someone else) is followed.  A
+ * file left by an earlier run that was killed is removed first: its name
+ * is ours.
+ */
+static int
+create_temporary_file(const char *restore_path, char *problem,
+					  size_t problem_size)
+{
+	int			fd;
+
+	snprintf(temporary_path, sizeof(temporary_path), "%s.pg_standby.tmp",
+			 restore_path);
+	if (unlink(temporary_path) != 0 && errno != ENOENT)
+	{
+		PROBLEM("could not remove file \"%s\": %m", temporary_path);
+		return -1;
+	}
+	fd = open(temporary_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+			  S_IRUSR | S_IWUSR);
+	if (fd < 0)
+	{
+		PROBLEM("could not create file \"%s\": %m", temporary_path);
+		return -1;
+	}
+	temporary_exists = true;
+	return fd;
+}
+
+/* Put the finished temporary file in place of restore_path. */
+static bool
+install_temporary_file(int fd, const char *restore_path, char *problem,
+					   size_t problem_size)
+{
+	if (close(fd) != 0)
+	{
+		PROBLEM("could not close file \"%s\": %m", temporary_path);
+		remove_temporary_file();
+		return false;
+	}
+	if (rename(temporary_path, restore_path) != 0)
+	{
+		PROBLEM("could not rename file \"%s\" to \"%s\": %m",
+				temporary_path, restore_path);
+		remove_temporary_file();
+		return false;
+	}
+	temporary_exists = false;
+	return true;
+}
+
+static void
+abandon_temporary_file(int fd)
+{
+	close(fd);
+	remove_temporary_file();
+}
+
+static bool
+write_all(int fd, const char *data, size_t len, char *problem,
+		  size_t problem_size)
+{
+	while (len > 0)
+	{
+		ssize_t		written = write(fd, data, len);
+
+		if (written < 0)
+		{
+			if (errno == EINTR)
+				continue;
+			PROBLEM("could not write file \"%s\": %m", temporary_path);
+			return false;
+		}
+		data += written;
+		len -= written;
+	}
+	return true;
+}
+
+static ssize_t
+read_retrying(int fd, char *buffer, size_t len)
+{
+	ssize_t		n;
+
+	do
+		n = read(fd, buffer, len);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+/*
+ * Open a file of the archive for reading.  An absent file is not an error;
+ * one that cannot be opened for another reason is the archive's trouble.
+ */
+static RestoreResult
+open_archive_file(const char *archive_path, int *fd, struct stat *st,
+				  char *problem, size_t problem_size)
+{
+	*fd = open(archive_path, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0)
+	{
+		if (errno == ENOENT)
+			return RESTORE_ABSENT;
+		PROBLEM("could not open file \"%s\": %m", archive_path);
+		return RESTORE_ARCHIVE_ERROR;
+	}
+	if (fstat(*fd, st) != 0)
+	{
+		PROBLEM("could not stat file \"%s\": %m", archive_path);
+		close(*fd);
+		return RESTORE_ARCHIVE_ERROR;
+	}
+	if (!S_ISREG(st->st_mode))
+	{
+		PROBLEM("\"%s\" is not a regular file", archive_path);
+		close(*fd);
+		return RESTORE_INVALID;
+	}
+	return RESTORE_DONE;
+}
+
+/*
+ * Look at a segment's first page and size before copying: a file that is
+ * still being written is waited for, not refused.
+ */
+static RestoreResult
+precheck_segment(int fd, const struct stat *st,
+				 const SegmentExpectation *expect, char *problem,
+				 size_t problem_size)
+{
+	char		page[XLOG_BLCKSZ];
+	ssize_t		n;
+	uint32		seg_size;
+
+	if (st->st_size < XLOG_BLCKSZ)
+	{
+		PROBLEM("file has %lld bytes so far", (long long) st->st_size);
+		return RESTORE_INCOMPLETE;
+	}
+	n = pread(fd, page, XLOG_BLCKSZ, 0);
+	if (n < 0)
+	{
+		PROBLEM("could not read file: %m");
+		return RESTORE_COPY_ERROR;
+	}
+	if (!check_first_page(expect, page, n, &seg_size, problem, problem_size))
+		return RESTORE_INVALID;
+	if (st->st_size < seg_size)
+	{
+		PROBLEM("file has %lld of %u bytes so far",
+				(long long) st->st_size, seg_size);
+		return RESTORE_INCOMPLETE;
+	}
+	if (st->st_size > seg_size)
+	{
+		PROBLEM("file has %lld bytes, more than the segment size %u",
+				(long long) st->st_size, seg_size);
+		return RESTORE_INVALID;
+	}
+	return RESTORE_DONE;
+}
+
+/*
+ * Restore one WAL segment: check it page by page while copying it to a
+ * temporary file, and rename that over restore_path only if every check
+ * passed.
+ */
+RestoreResult
+restore_segment(const char *archive_path, const char *restore_path,
+				const SegmentExpectation *expect, uint32 *seg_size,
+				char *problem, size_t problem_size)
+{
+	static char *buffer = NULL;
+	SegmentChecker checker;
+	struct stat st;
+	RestoreResult result;
+	int			in_fd;
+	int			out_fd;
+
+	result = open_archive_file(archive_path, &in_fd, &st, problem,
+							   problem_size);
+	if (result != RESTORE_DONE)
+		return result;
+	result = precheck_segment(in_fd, &st, expect, problem, problem_size);
+	if (result != RESTORE_DONE)
+	{
+		close(in_fd);
+		return result;
+	}
+
+	out_fd = create_temporary_file(restore_path, problem, problem_size);
+	if (out_fd < 0)
+	{
+		close(in_fd);
+		return RESTORE_COPY_ERROR;
+	}
+	if (buffer == NULL)
+		buffer = pg_malloc(COPY_CHUNK_SIZE);
+
+	segment_checker_init(&checker, expect);
+	for (;;)
+	{
+		ssize_t		n = read_retrying(in_fd, buffer, COPY_CHUNK_SIZE);
+
+		if (n < 0)
+		{
+			PROBLEM("could not read file \"%s\": %m", archive_path);
+			result = RESTORE_COPY_ERROR;
+			break;
+		}
+		if (n == 0)
+		{
+			if (!segment_checker_finish(&checker))
+			{
+				strlcpy(problem, checker.problem, problem_size);
+				result = RESTORE_INVALID;
+			}
+			break;
+		}
+		if (!segment_checker_feed(&checker, buffer, n))
+		{
+			strlcpy(problem, checker.problem, problem_size);
+			result = RESTORE_INVALID;
+			break;
+		}
+		if (!write_all(out_fd, buffer, n, problem, problem_size))
+		{
+			result = RESTORE_COPY_ERROR;
+			break;
+		}
+	}
+	close(in_fd);
+
+	if (result != RESTORE_DONE)
+	{
+		abandon_temporary_file(out_fd);
+		return result;
+	}
+	if (!install_temporary_file(out_fd, restore_path, problem, problem_size))
+		return RESTORE_COPY_ERROR;
+	*seg_size = checker.seg_size;
+	return RESTORE_DONE;
+}
+
+/*
+ * Restore a timeline history or backup history file: small text files,
+ * read whole, checked, then written.
+ */
+RestoreResult
+restore_history(const char *archive_path, const char *restore_path,
+				WalFileKind kind, char *problem, size_t problem_size)
+{
+	struct stat st;
+	RestoreResult result;
+	char	   *contents;
+	ssize_t		n;
+	int			in_fd;
+	int			out_fd;
+
+	result = open_archive_file(archive_path, &in_fd, &st, problem,
+							   problem_size);
+	if (result != RESTORE_DONE)
+		return result;
+	if (st.st_size > MAX_HISTORY_FILE_SIZE)
+	{
+		PROBLEM("file has %lld bytes, too large for a history file",
+				(long long) st.st_size);
+		close(in_fd);
+		return RESTORE_INVALID;
+	}
+
+	contents = pg_malloc(st.st_size + 1);
+	n = read_retrying(in_fd, contents, st.st_size + 1);
+	close(in_fd);
+	if (n < 0)
+	{
+		PROBLEM("could not read file \"%s\": %m", archive_path);
+		result = RESTORE_COPY_ERROR;
+	}
+	else if (n != st.st_size)
+	{
+		PROBLEM("file changed size while being read");
+		result = RESTORE_INCOMPLETE;
+	}
+	else if (!check_history_contents(kind, contents, n, problem, problem_size))
+		result = RESTORE_INVALID;
+	else if ((out_fd = create_temporary_file(restore_path, problem,
+											 problem_size)) < 0)
+		result = RESTORE_COPY_ERROR;
+	else if (!write_all(out_fd, contents, n, problem, problem_size))
+	{
+		abandon_temporary_file(out_fd);
+		result = RESTORE_COPY_ERROR;
+	}
+	else if (!install_temporary_file(out_fd, restore_path, problem,
+									 problem_size))
+		result = RESTORE_COPY_ERROR;
+
+	pg_free(contents);
+	return result;
+}

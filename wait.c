@@ -1,0 +1,278 @@
+/*-------------------------------------------------------------------------
+ *
+ * wait.c
+ *	  Sleep until something that may end the wait happens.
+ *
+ * A standby's lag is the time between a segment landing in the archive and
+ * pg_standby noticing it, and its failover time starts with pg_standby
+ * noticing the trigger.  So the wait is woken at once by the kernel:
+ * inotify reports arrivals in the archive, changes to the trigger file and
+ * a "promote" file in the data directory, a self-pipe reports signals, and
+ * a pidfd reports the death of the server process that ran us.  The poll
+ * interval (-s) remains as the fallback for whatever the kernel cannot
+ * report, such as files written on another host of a network file system.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres_fe.h"
+
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/inotify.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/logging.h"
+#include "pg_standby.h"
+
+/* Events that may mean a file we look for has appeared or changed. */
+#define ARRIVAL_EVENTS	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_ATTRIB)
+/* Events after which the archive watch no longer follows the archive. */
+#define ARCHIVE_GONE_EVENTS (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)
+
+static const char *watched_archive_dir;
+static int	inotify_fd = -1;
+static int	archive_wd = -1;
+static int	self_pipe[2] = {-1, -1};
+static int	server_pidfd = -1;
+static pid_t server_pid = 0;
+
+static volatile sig_atomic_t fast_failover_signal = 0;
+
+/* SIGUSR1 (and SIGINT, deprecated) request a fast failover. */
+static void
+handle_failover_signal(int signo)
+{
+	int			save_errno = errno;
+
+	fast_failover_signal = signo;
+	/* a full pipe already holds a wake-up: nothing is lost if this fails */
+	if (self_pipe[1] >= 0 && write(self_pipe[1], "", 1) < 0)
+		errno = save_errno;
+	errno = save_errno;
+}
+
+/*
+ * SIGTERM is the server's own shutdown reaching us: die by the same signal,
+ * so that the server knows it was not a "not found".
+ */
+static void
+handle_sigterm(int signo)
+{
+	remove_temporary_file();
+	signal(SIGTERM, SIG_DFL);
+	raise(SIGTERM);
+}
+
+/*
+ * SIGQUIT comes with an immediate shutdown or a crash: die at once, by
+ * SIGINT so that no core file is written.
+ */
+static void
+handle_sigquit(int signo)
+{
+	remove_temporary_file();
+	signal(SIGINT, SIG_DFL);
+	raise(SIGINT);
+}
+
+/*
+ * Signal handlers are installed first thing, before any file is written,
+ * so that SIGTERM and SIGQUIT always remove our temporary file.
+ */
+static void
+install_signal_handlers(void)
+{
+	pqsignal(SIGUSR1, handle_failover_signal);
+	pqsignal(SIGINT, handle_failover_signal);
+	pqsignal(SIGTERM, handle_sigterm);
+	pqsignal(SIGQUIT, handle_sigquit);
+}
+
+/*
+ * Which signal requested a fast failover: SIGUSR1, SIGINT, or 0 for none.
+ */
+int
+fast_failover_signalled(void)
+{
+	return fast_failover_signal;
+}
+
+/*
+ * The server runs restore_command through a shell, which may or may not
+ * exec us; either way, the process to watch is the first ancestor that is
+ * not a shell.
+ */
+static pid_t
+find_server_pid(void)
+{
+	pid_t		pid = getppid();
+	char		path[64];
+	char		comm[64];
+	FILE	   *file;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+	file = fopen(path, "r");
+	if (file == NULL)
+		return pid;
+	if (fscanf(file, "%*d (%63[^)]) %*c %d", comm, &pid) != 2 ||
+		(strcmp(comm, "sh") != 0 && strcmp(comm, "dash") != 0 &&
+		 strcmp(comm, "bash") != 0))
+		pid = getppid();
+	fclose(file);
+	return pid;
+}
+
+static void
+watch_server_process(void)
+{
+	server_pid = find_server_pid();
+	if (server_pid <= 1)
+	{
+		server_pid = 0;
+		return;
+	}
+#ifdef SYS_pidfd_open
+	server_pidfd = syscall(SYS_pidfd_open, server_pid, 0);
+#endif
+	if (server_pidfd < 0)
+		pg_log_debug("watching server process %d by polling", (int) server_pid);
+}
+
+static bool
+server_is_gone(void)
+{
+	if (server_pid == 0)
+		return false;
+	return kill(server_pid, 0) != 0 && errno == ESRCH;
+}
+
+static void
+add_watch(const char *dir, uint32 mask, int *wd)
+{
+	*wd = inotify_add_watch(inotify_fd, dir, mask | IN_MASK_ADD | IN_ONLYDIR);
+	if (*wd < 0)
+		pg_log_debug("cannot watch directory \"%s\": %m", dir);
+}
+
+/* (Re)establish the watch on the archive, which may have been away. */
+static void
+watch_archive(void)
+{
+	if (inotify_fd >= 0 && archive_wd < 0)
+		add_watch(watched_archive_dir, ARRIVAL_EVENTS | IN_DELETE_SELF |
+				  IN_MOVE_SELF, &archive_wd);
+}
+
+/*
+ * Set up everything the wait needs.  Whatever cannot be had (no inotify,
+ * no pidfd) is replaced by polling, never by a failure.
+ */
+void
+wait_init(const char *archive_dir, const char *trigger_path)
+{
+	int			wd;
+
+	install_signal_handlers();
+
+	if (pipe2(self_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
+		pg_log_debug("could not create pipe: %m");
+
+	watched_archive_dir = archive_dir;
+	inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (inotify_fd < 0)
+		pg_log_debug("inotify is not available, polling: %m");
+	else
+	{
+		watch_archive();
+		/* "promote" appears in the data directory, our working directory */
+		add_watch(".", ARRIVAL_EVENTS, &wd);
+		if (trigger_path != NULL)
+		{
+			char		trigger_dir[MAXPGPATH];
+
+			strlcpy(trigger_dir, trigger_path, sizeof(trigger_dir));
+			get_parent_directory(trigger_dir);
+			add_watch(trigger_dir[0] ? trigger_dir : ".", ARRIVAL_EVENTS, &wd);
+		}
+	}
+
+	watch_server_process();
+}
+
+/* Read and forget queued inotify events, noticing a lost archive watch. */
+static void
+drain_inotify(void)
+{
+	char		buffer[4096] pg_attribute_aligned(__alignof__(struct inotify_event));
+	ssize_t		n;
+
+	while ((n = read(inotify_fd, buffer, sizeof(buffer))) > 0)
+	{
+		for (char *p = buffer; p < buffer + n;)
+		{
+			struct inotify_event *event = (struct inotify_event *) p;
+
+			if (event->wd == archive_wd && (event->mask & ARCHIVE_GONE_EVENTS))
+			{
+				if (!(event->mask & IN_IGNORED))
+					inotify_rm_watch(inotify_fd, archive_wd);
+				archive_wd = -1;
+			}
+			p += sizeof(struct inotify_event) + event->len;
+		}
+	}
+}
+
+static void
+drain_pipe(void)
+{
+	char		buffer[64];
+
+	while (read(self_pipe[0], buffer, sizeof(buffer)) > 0)
+		;
+}
+
+/*
+ * Wait up to "seconds" for an event.  Spurious wake-ups are fine: the
+ * caller looks at everything again whatever woke it.
+ */
+WaitEvent
+wait_for_change(double seconds)
+{
+	struct pollfd fds[3];
+	int			nfds = 0;
+	int			timeout_ms;
+	int			rc;
+
+	watch_archive();
+
+	/* Without a pidfd, look at the server at least once a second. */
+	if (server_pid != 0 && server_pidfd < 0)
+		seconds = Min(seconds, 1.0);
+	timeout_ms = (int) ceil(seconds * 1000.0);
+
+	if (self_pipe[0] >= 0)
+		fds[nfds++] = (struct pollfd) {.fd = self_pipe[0],.events = POLLIN};
+	if (inotify_fd >= 0)
+		fds[nfds++] = (struct pollfd) {.fd = inotify_fd,.events = POLLIN};
+	if (server_pidfd >= 0)
+		fds[nfds++] = (struct pollfd) {.fd = server_pidfd,.events = POLLIN};
+
+	/* A signal that arrived before the poll has already written the pipe. */
+	rc = poll(fds, nfds, timeout_ms);
+	if (rc < 0 && errno != EINTR)
+		pg_log_debug("poll failed: %m");
+
+	if (server_is_gone())
+		return WAIT_SERVER_GONE;
+	if (rc <= 0)
+		return rc == 0 ? WAIT_TIMEOUT : WAIT_WOKEN;
+	if (self_pipe[0] >= 0)
+		drain_pipe();
+	if (inotify_fd >= 0)
+		drain_inotify();
+	return WAIT_WOKEN;
+}

@@ -1,0 +1,376 @@
+/*-------------------------------------------------------------------------
+ *
+ * walfile.c
+ *	  WAL file names, and the checks a segment must pass before the server
+ *	  may see it.
+ *
+ * In archive recovery, a file that is not the WAL the server asked for --
+ * half written, renamed from another segment, from another cluster --
+ * makes the server see the end of WAL and promote.  So every segment is
+ * checked from its own page headers, never trusted by its name and size.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres_fe.h"
+
+#include "access/xlog_internal.h"
+#include "pg_standby.h"
+
+/* Length of "TTTTTTTTXXXXXXXXYYYYYYYY.OOOOOOOO.backup" */
+#define BACKUP_HISTORY_FNAME_LEN	(XLOG_FNAME_LEN + 1 + 8 + strlen(".backup"))
+
+/*
+ * WAL page magic of each server major version this build knows.  The
+ * server writes its own magic into every page; a file with another magic
+ * comes from another major version and cannot be replayed.
+ */
+static const struct
+{
+	int			major;
+	uint16		magic;
+}			known_page_magic[] =
+{
+	{15, 0xD110},
+	{16, 0xD113},
+	{17, 0xD116},
+	{18, 0xD118},
+};
+
+#define PROBLEM(...) snprintf(problem, problem_size, __VA_ARGS__)
+
+/*
+ * Classify a requested file name.  Only names the server itself asks for
+ * are accepted, so that nothing else (a path, "..", garbage) can lead us
+ * to read or write outside the places we were given.
+ */
+WalFileKind
+classify_wal_file_name(const char *name)
+{
+	size_t		len = strlen(name);
+
+	if (IsXLogFileName(name))
+		return WALFILE_SEGMENT;
+	if (IsTLHistoryFileName(name))
+		return WALFILE_TIMELINE_HISTORY;
+
+	/*
+	 * IsBackupHistoryFileName() only looks at both ends of the name, so
+	 * check the middle too: a dot, eight hex digits, ".backup".
+	 */
+	if (IsBackupHistoryFileName(name) &&
+		len == BACKUP_HISTORY_FNAME_LEN &&
+		name[XLOG_FNAME_LEN] == '.' &&
+		strspn(name + XLOG_FNAME_LEN + 1, "0123456789ABCDEF") == 8)
+		return WALFILE_BACKUP_HISTORY;
+
+	return WALFILE_INVALID;
+}
+
+/*
+ * Split a segment file name into its timeline and start address parts.
+ * The segment number is kept as the name has it (the segment size is not
+ * known until the file's header is read).
+ */
+bool
+parse_segment_name(const char *name, TimeLineID *tli, uint32 *log,
+				   uint32 *seg)
+{
+	if (!IsXLogFileName(name))
+		return false;
+	return sscanf(name, "%08X%08X%08X", tli, log, seg) == 3;
+}
+
+/* Page magic for a server major version, or 0 if this build does not know it. */
+uint16
+page_magic_for_major(int major)
+{
+	for (int i = 0; i < lengthof(known_page_magic); i++)
+	{
+		if (known_page_magic[i].major == major)
+			return known_page_magic[i].magic;
+	}
+	return 0;
+}
+
+static bool
+page_magic_is_known(uint16 magic)
+{
+	for (int i = 0; i < lengthof(known_page_magic); i++)
+	{
+		if (known_page_magic[i].magic == magic)
+			return true;
+	}
+	return false;
+}
+
+static bool
+page_is_all_zero(const char *page)
+{
+	static const char zero_page[XLOG_BLCKSZ];
+
+	return memcmp(page, zero_page, XLOG_BLCKSZ) == 0;
+}
+
+/*
+ * Check the first page of a segment: its long header must name the
+ * segment we expect, of the cluster we serve.  On success, *seg_size is
+ * the segment size the header declares.
+ */
+bool
+check_first_page(const SegmentExpectation *expect, const char *page,
+				 size_t len, uint32 *seg_size, char *problem,
+				 size_t problem_size)
+{
+	XLogLongPageHeaderData hdr;
+	XLogRecPtr	start;
+
+	if (len < SizeOfXLogLongPHD)
+	{
+		PROBLEM("file is shorter than a WAL page header");
+		return false;
+	}
+	memcpy(&hdr, page, sizeof(hdr));
+
+	if (expect->page_magic != 0 ?
+		hdr.std.xlp_magic != expect->page_magic :
+		!page_magic_is_known(hdr.std.xlp_magic))
+	{
+		PROBLEM("page magic 0x%04X is not that of this server's WAL",
+				hdr.std.xlp_magic);
+		return false;
+	}
+	if ((hdr.std.xlp_info & XLP_LONG_HEADER) == 0 ||
+		(hdr.std.xlp_info & ~XLP_ALL_FLAGS) != 0)
+	{
+		PROBLEM("first page has invalid info bits 0x%04X",
+				hdr.std.xlp_info);
+		return false;
+	}
+	if (!IsValidWalSegSize(hdr.xlp_seg_size))
+	{
+		PROBLEM("header declares invalid segment size %u", hdr.xlp_seg_size);
+		return false;
+	}
+	if (hdr.xlp_xlog_blcksz != XLOG_BLCKSZ)
+	{
+		PROBLEM("header declares WAL block size %u, expected %u",
+				hdr.xlp_xlog_blcksz, (unsigned) XLOG_BLCKSZ);
+		return false;
+	}
+	if (expect->seg >= XLogSegmentsPerXLogId(hdr.xlp_seg_size))
+	{
+		PROBLEM("file name is not a valid segment for segment size %u",
+				hdr.xlp_seg_size);
+		return false;
+	}
+	start = ((uint64) expect->log << 32) +
+		(uint64) expect->seg * hdr.xlp_seg_size;
+	if (hdr.std.xlp_pageaddr != start)
+	{
+		PROBLEM("page address %X/%X does not match the file name, expected %X/%X",
+				LSN_FORMAT_ARGS(hdr.std.xlp_pageaddr), LSN_FORMAT_ARGS(start));
+		return false;
+	}
+	if (hdr.std.xlp_tli == 0 || hdr.std.xlp_tli > expect->tli)
+	{
+		PROBLEM("page timeline %u is newer than timeline %u of the file name",
+				hdr.std.xlp_tli, expect->tli);
+		return false;
+	}
+	if (expect->sysid != 0 && hdr.xlp_sysid != expect->sysid)
+	{
+		PROBLEM("system identifier %llu differs from this server's %llu",
+				(unsigned long long) hdr.xlp_sysid,
+				(unsigned long long) expect->sysid);
+		return false;
+	}
+
+	*seg_size = hdr.xlp_seg_size;
+	return true;
+}
+
+/*
+ * Check one page after the first, found at offset checker->bytes: either
+ * the next page of the same segment, or zeros up to the end.  Segments end
+ * in zeros after a WAL switch, and .partial files where streaming stopped.
+ */
+static bool
+check_next_page(SegmentChecker *checker, const char *page)
+{
+	const SegmentExpectation *expect = checker->expect;
+	XLogPageHeaderData hdr;
+	XLogRecPtr	expected_addr;
+
+	if (page_is_all_zero(page))
+	{
+		checker->zero_seen = true;
+		return true;
+	}
+	if (checker->zero_seen)
+	{
+		snprintf(checker->problem, sizeof(checker->problem),
+				 "data follows an all-zero page at offset %llu",
+				 (unsigned long long) checker->bytes);
+		return false;
+	}
+
+	memcpy(&hdr, page, sizeof(hdr));
+	expected_addr = ((uint64) expect->log << 32) +
+		(uint64) expect->seg * checker->seg_size + checker->bytes;
+	if (hdr.xlp_magic != checker->page_magic ||
+		hdr.xlp_pageaddr != expected_addr ||
+		(hdr.xlp_info & (XLP_LONG_HEADER | ~XLP_ALL_FLAGS)) != 0 ||
+		hdr.xlp_tli < checker->last_tli || hdr.xlp_tli > expect->tli)
+	{
+		snprintf(checker->problem, sizeof(checker->problem),
+				 "page header at offset %llu is not the next page of this segment",
+				 (unsigned long long) checker->bytes);
+		return false;
+	}
+	checker->last_tli = hdr.xlp_tli;
+	return true;
+}
+
+/* Check a whole page that begins at offset checker->bytes. */
+static bool
+check_page(SegmentChecker *checker, const char *page)
+{
+	if (checker->bytes == 0)
+	{
+		const XLogPageHeaderData *hdr = (const XLogPageHeaderData *) page;
+
+		if (!check_first_page(checker->expect, page, XLOG_BLCKSZ,
+							  &checker->seg_size, checker->problem,
+							  sizeof(checker->problem)))
+			return false;
+		checker->page_magic = hdr->xlp_magic;
+		checker->last_tli = hdr->xlp_tli;
+		return true;
+	}
+	if (checker->bytes >= checker->seg_size)
+	{
+		snprintf(checker->problem, sizeof(checker->problem),
+				 "file is larger than the segment size %u",
+				 checker->seg_size);
+		return false;
+	}
+	return check_next_page(checker, page);
+}
+
+void
+segment_checker_init(SegmentChecker *checker, const SegmentExpectation *expect)
+{
+	memset(checker, 0, sizeof(*checker));
+	checker->expect = expect;
+}
+
+/*
+ * Feed the next "len" bytes of the file.  Returns false, with the reason in
+ * checker->problem, as soon as the file is known to be wrong.
+ */
+bool
+segment_checker_feed(SegmentChecker *checker, const char *data, size_t len)
+{
+	while (len > 0)
+	{
+		const char *page;
+		size_t		used;
+
+		if (checker->page_fill == 0 && len >= XLOG_BLCKSZ)
+		{
+			/* a whole page in place: no need to collect it */
+			page = data;
+			used = XLOG_BLCKSZ;
+		}
+		else
+		{
+			used = Min(len, XLOG_BLCKSZ - checker->page_fill);
+			memcpy(checker->page + checker->page_fill, data, used);
+			checker->page_fill += used;
+			if (checker->page_fill < XLOG_BLCKSZ)
+				return true;
+			page = checker->page;
+			checker->page_fill = 0;
+		}
+		if (!check_page(checker, page))
+			return false;
+		checker->bytes += XLOG_BLCKSZ;
+		data += used;
+		len -= used;
+	}
+	return true;
+}
+
+/* After the last byte: the file must have been exactly one segment. */
+bool
+segment_checker_finish(SegmentChecker *checker)
+{
+	if (checker->page_fill != 0 || checker->bytes == 0 ||
+		checker->bytes != checker->seg_size)
+	{
+		snprintf(checker->problem, sizeof(checker->problem),
+				 "file has %llu bytes, not the segment size %u",
+				 (unsigned long long) (checker->bytes + checker->page_fill),
+				 checker->seg_size);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Check a timeline history or backup history file.  These are small text
+ * files; a torn or foreign one must not be handed over, since the server
+ * picks its timeline from them.
+ */
+bool
+check_history_contents(WalFileKind kind, const char *data, size_t len,
+					   char *problem, size_t problem_size)
+{
+	const char *line = data;
+	const char *end = data + len;
+	TimeLineID	last_tli = 0;
+
+	if (memchr(data, '\0', len) != NULL)
+	{
+		PROBLEM("file contains a zero byte");
+		return false;
+	}
+	if (kind == WALFILE_BACKUP_HISTORY)
+	{
+		if (len < 20 || strncmp(data, "START WAL LOCATION: ", 20) != 0)
+		{
+			PROBLEM("file does not start with \"START WAL LOCATION\"");
+			return false;
+		}
+		return true;
+	}
+
+	/* Timeline history: "parentTLI <tab> switchpoint <tab> reason" lines. */
+	if (len == 0 || end[-1] != '\n')
+	{
+		PROBLEM("file does not end with a complete line");
+		return false;
+	}
+	while (line < end)
+	{
+		const char *next = (const char *) memchr(line, '\n', end - line) + 1;
+		unsigned int tli,
+					hi,
+					lo;
+		char		text[64];
+
+		strlcpy(text, line, Min(sizeof(text), next - line));
+		if (text[0] != '#' && strspn(text, " \t\r\n") != strlen(text))
+		{
+			if (sscanf(text, "%u\t%X/%X", &tli, &hi, &lo) != 3 ||
+				tli <= last_tli)
+			{
+				PROBLEM("line \"%s\" is not a timeline history entry", text);
+				return false;
+			}
+			last_tli = tli;
+		}
+		line = next;
+	}
+	return true;
+}
