@@ -11,10 +11,18 @@ OBJS = \
 	datadir.o \
 	pg_standby.o \
 	restore.o \
+	serverconf.o \
 	wait.o \
 	walfile.o
 
 PG_LIBS_INTERNAL = -L$(top_builddir)/src/fe_utils -L$(pkglibdir) -lpgfeutils
+
+# "make installcheck" needs no running server: pg_regress starts a
+# temporary instance that archives, and the TAP tests start their own.
+REGRESS = backup_functions
+REGRESS_OPTS = --temp-instance=./tmp_regress --temp-config=$(srcdir)/sql/archiving.conf
+TAP_TESTS = 1
+EXTRA_CLEAN = tmp_regress
 
 ifdef USE_PGXS
 # A program has no use for LLVM bitcode.

@@ -56,6 +56,7 @@ static bool link_requested = false;
 /* What the request is */
 static WalFileKind wal_file_kind;
 static RecoveryMode recovery_mode;
+static bool may_wait;			/* is waiting for a segment allowed? */
 static char archive_path[MAXPGPATH];
 static SegmentExpectation expectation;
 
@@ -222,6 +223,24 @@ parse_command_line(int argc, char **argv)
 }
 
 /*
+ * A standby with primary_conninfo streams from the primary when the archive
+ * has nothing more; a restore_command that waits would keep it from ever
+ * streaming.  So there we answer at once, and the server goes on to stream.
+ */
+static bool
+standby_streams(void)
+{
+	char		conninfo[MAXPGPATH];
+
+	if (recovery_mode != RECOVERY_STANDBY ||
+		!read_server_setting("primary_conninfo", conninfo, sizeof(conninfo)) ||
+		conninfo[0] == '\0')
+		return false;
+	pg_log_debug("primary_conninfo is set: not waiting, so that the server can stream");
+	return true;
+}
+
+/*
  * Check the request against what the server may ask for, and learn what a
  * segment must match.  Anything odd is a configuration error: we never
  * read or write a path built from a name the server would not send.
@@ -253,6 +272,7 @@ check_request(void)
 	}
 
 	recovery_mode = detect_recovery_mode(restore_path);
+	may_wait = recovery_mode != RECOVERY_NONE && !standby_streams();
 
 	expectation.name = wal_file_name;
 	if (wal_file_kind == WALFILE_SEGMENT)
@@ -274,6 +294,28 @@ check_request(void)
 
 	if (link_requested && wal_file_kind == WALFILE_TIMELINE_HISTORY)
 		pg_log_warning("option -l/--link is ignored: files are always copied");
+}
+
+/*
+ * In archive recovery the server's read-ahead (recovery_prefetch) asks for
+ * the next segment before it has replayed the current one.  We must not
+ * answer "not available" (the server would end recovery), so we wait, and
+ * the rest of the current segment is only replayed when the next arrives.
+ * Say so, once per wait, until the setting is fixed.
+ */
+static void
+warn_about_read_ahead(void)
+{
+	char		prefetch[64] = "try";
+
+	if (recovery_mode != RECOVERY_ARCHIVE)
+		return;
+	if (read_server_setting("recovery_prefetch", prefetch, sizeof(prefetch)) &&
+		pg_strcasecmp(prefetch, "off") == 0)
+		return;
+	pg_log_warning("recovery_prefetch is \"%s\": replay of the current segment is held back until \"%s\" arrives",
+				   prefetch, wal_file_name);
+	pg_log_warning_hint("Set recovery_prefetch = off in the standby's configuration.");
 }
 
 static double
@@ -460,8 +502,7 @@ restore_or_wait(void)
 				return EXIT_RESTORED;
 
 			case RESTORE_ABSENT:
-				if (wal_file_kind != WALFILE_SEGMENT ||
-					recovery_mode == RECOVERY_NONE)
+				if (wal_file_kind != WALFILE_SEGMENT)
 				{
 					pg_log_debug("file \"%s\" not found", archive_path);
 					return EXIT_NOT_AVAILABLE;
@@ -471,14 +512,22 @@ restore_or_wait(void)
 					report_failover(failover);
 					return fail_over();
 				}
+				if (!may_wait)
+				{
+					pg_log_debug("file \"%s\" not found", archive_path);
+					return EXIT_NOT_AVAILABLE;
+				}
 				if (!waiting_logged)
+				{
 					pg_log_debug("waiting for \"%s\"", archive_path);
-				waiting_logged = true;
+					warn_about_read_ahead();
+					waiting_logged = true;
+				}
 				break;
 
 			case RESTORE_INCOMPLETE:
 				pg_log_debug("waiting for \"%s\": %s", archive_path, problem);
-				if (recovery_mode == RECOVERY_NONE)
+				if (!may_wait)
 					return EXIT_NOT_AVAILABLE;
 				if (failover == FAILOVER_SMART)
 				{
@@ -503,7 +552,7 @@ restore_or_wait(void)
 			case RESTORE_ARCHIVE_ERROR:
 				report_problem(problem, last_reported);
 				strlcpy(last_reported, problem, sizeof(last_reported));
-				if (recovery_mode == RECOVERY_NONE)
+				if (!may_wait)
 					return EXIT_NOT_AVAILABLE;
 				if (failover == FAILOVER_SMART && result == RESTORE_INVALID)
 				{

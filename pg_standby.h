@@ -112,6 +112,10 @@ extern uint64 read_system_identifier(void);
 extern bool request_promotion(void);
 extern bool promotion_requested(void);
 
+/* serverconf.c */
+extern bool read_server_setting(const char *name, char *value,
+								size_t value_size);
+
 /* restore.c */
 extern RestoreResult restore_segment(const char *archive_path,
 									 const char *restore_path,
