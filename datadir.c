@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include "access/xlog_internal.h"
 #include "common/logging.h"
 #include "pg_standby.h"
 
@@ -128,4 +129,46 @@ promotion_requested(void)
 	struct stat st;
 
 	return stat("promote", &st) == 0;
+}
+
+/*
+ * In standby mode, the server's read-ahead (recovery_prefetch) asks for the
+ * next segment while records of the current one are decoded but not yet
+ * replayed.  Answering "not available" is safe there: the server replays
+ * what it has, then asks again, this time waiting for the answer.  So we
+ * answer the first request for a missing segment at once and wait on the
+ * next; the two look alike, so remember which segment we answered, in a
+ * file beside the restore path (pg_wal/, the server's own directory).
+ * Returns true if this request is the first for "segment".
+ */
+bool
+first_request_for_segment(const char *restore_path, const char *segment)
+{
+	char		path[MAXPGPATH];
+	char		previous[MAXFNAMELEN] = "";
+	FILE	   *file;
+
+	strlcpy(path, restore_path, sizeof(path));
+	get_parent_directory(path);
+	strlcat(path, path[0] ? "/pg_standby.answered" : "pg_standby.answered",
+			sizeof(path));
+
+	file = fopen(path, "r");
+	if (file != NULL)
+	{
+		if (fgets(previous, sizeof(previous), file) == NULL)
+			previous[0] = '\0';
+		fclose(file);
+	}
+	if (strcmp(previous, segment) == 0)
+		return false;
+
+	file = fopen(path, "w");
+	if (file == NULL || fputs(segment, file) < 0 || fclose(file) != 0)
+	{
+		/* without the note we could not tell the next request: just wait */
+		pg_log_warning("could not write file \"%s\": %m", path);
+		return false;
+	}
+	return true;
 }

@@ -297,25 +297,44 @@ check_request(void)
 }
 
 /*
- * In archive recovery the server's read-ahead (recovery_prefetch) asks for
- * the next segment before it has replayed the current one.  We must not
- * answer "not available" (the server would end recovery), so we wait, and
- * the rest of the current segment is only replayed when the next arrives.
- * Say so, once per wait, until the setting is fixed.
+ * The server's read-ahead (recovery_prefetch, "try" by default) asks for
+ * the next segment before it has replayed the current one.  Is it on?
  */
-static void
-warn_about_read_ahead(void)
+static bool
+read_ahead_enabled(void)
 {
-	char		prefetch[64] = "try";
+	char		prefetch[64];
 
-	if (recovery_mode != RECOVERY_ARCHIVE)
-		return;
-	if (read_server_setting("recovery_prefetch", prefetch, sizeof(prefetch)) &&
-		pg_strcasecmp(prefetch, "off") == 0)
-		return;
-	pg_log_warning("recovery_prefetch is \"%s\": replay of the current segment is held back until \"%s\" arrives",
-				   prefetch, wal_file_name);
+	return !read_server_setting("recovery_prefetch", prefetch,
+								sizeof(prefetch)) ||
+		pg_strcasecmp(prefetch, "off") != 0;
+}
+
+/*
+ * Called when the segment is absent and we may wait.  In standby mode a
+ * read-ahead request is answered at once, so that the server replays what
+ * it has decoded (see first_request_for_segment()).  In archive recovery
+ * an answer of "not available" would end recovery, so we wait, and the
+ * rest of the current segment is only replayed when the next arrives: say
+ * so, until the setting is fixed.  Returns true to answer at once.
+ */
+static bool
+yield_to_read_ahead(void)
+{
+	if (!read_ahead_enabled())
+		return false;
+	if (recovery_mode == RECOVERY_STANDBY)
+	{
+		if (!first_request_for_segment(restore_path, wal_file_name))
+			return false;
+		pg_log_debug("answering the server's first request for \"%s\" at once: it may be read-ahead",
+					 wal_file_name);
+		return true;
+	}
+	pg_log_warning("recovery_prefetch is on: replay of the current segment is held back until \"%s\" arrives",
+				   wal_file_name);
 	pg_log_warning_hint("Set recovery_prefetch = off in the standby's configuration.");
+	return false;
 }
 
 static double
@@ -519,8 +538,9 @@ restore_or_wait(void)
 				}
 				if (!waiting_logged)
 				{
+					if (yield_to_read_ahead())
+						return EXIT_NOT_AVAILABLE;
 					pg_log_debug("waiting for \"%s\"", archive_path);
-					warn_about_read_ahead();
 					waiting_logged = true;
 				}
 				break;

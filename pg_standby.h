@@ -111,6 +111,8 @@ extern int	read_server_major_version(void);
 extern uint64 read_system_identifier(void);
 extern bool request_promotion(void);
 extern bool promotion_requested(void);
+extern bool first_request_for_segment(const char *restore_path,
+									  const char *segment);
 
 /* serverconf.c */
 extern bool read_server_setting(const char *name, char *value,
