@@ -463,12 +463,16 @@ try_restore(uint32 *seg_size, char *problem, size_t problem_size)
 	struct stat st;
 
 	/* A missing archive is not an absent file: it is transient trouble. */
-	if (stat(archive_dir, &st) != 0 || !S_ISDIR(st.st_mode))
+	if (stat(archive_dir, &st) != 0)
 	{
-		if (errno == 0 || S_ISDIR(st.st_mode) == 0)
-			errno = ENOTDIR;
 		snprintf(problem, problem_size,
 				 "could not access archive directory \"%s\": %m", archive_dir);
+		return RESTORE_ARCHIVE_ERROR;
+	}
+	if (!S_ISDIR(st.st_mode))
+	{
+		snprintf(problem, problem_size,
+				 "archive location \"%s\" is not a directory", archive_dir);
 		return RESTORE_ARCHIVE_ERROR;
 	}
 	if (wal_file_kind == WALFILE_SEGMENT)

@@ -131,11 +131,15 @@ check_first_page(const SegmentExpectation *expect, const char *page,
 	}
 	memcpy(&hdr, page, sizeof(hdr));
 
-	if (expect->page_magic != 0 ?
-		hdr.std.xlp_magic != expect->page_magic :
-		!page_magic_is_known(hdr.std.xlp_magic))
+	if (expect->page_magic != 0 && hdr.std.xlp_magic != expect->page_magic)
 	{
-		PROBLEM("page magic 0x%04X is not that of this server's WAL",
+		PROBLEM("page magic 0x%04X differs from this server's 0x%04X",
+				hdr.std.xlp_magic, expect->page_magic);
+		return false;
+	}
+	if (!page_magic_is_known(hdr.std.xlp_magic))
+	{
+		PROBLEM("page magic 0x%04X is not that of any known PostgreSQL version",
 				hdr.std.xlp_magic);
 		return false;
 	}
