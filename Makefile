@@ -19,10 +19,20 @@ PG_LIBS_INTERNAL = -L$(top_builddir)/src/fe_utils -L$(pkglibdir) -lpgfeutils
 
 # "make installcheck" needs no running server: pg_regress starts a
 # temporary instance that archives, and the TAP tests start their own.
-REGRESS = backup_functions
+REGRESS = archive_setup backup_functions restore_command
 REGRESS_OPTS = --temp-instance=./tmp_regress --temp-config=$(srcdir)/sql/archiving.conf
 TAP_TESTS = 1
 EXTRA_CLEAN = tmp_regress
+
+# libFuzzer targets (clang): "make fuzz" builds them, "make fuzz-run" runs
+# each for FUZZ_SECONDS from the seed corpus in fuzz/corpus/.
+FUZZ_TARGETS = fuzz/fuzz_names fuzz/fuzz_options fuzz/fuzz_segment
+FUZZ_SOURCES = cleanup.c datadir.c restore.c serverconf.c wait.c walfile.c
+FUZZ_CC = clang
+FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-Wno-ignored-attributes
+FUZZ_SECONDS = 20
+EXTRA_CLEAN += $(FUZZ_TARGETS) tmp_fuzz
 
 ifdef USE_PGXS
 # A program has no use for LLVM bitcode.
@@ -38,3 +48,25 @@ top_builddir = ../..
 include $(top_builddir)/src/Makefile.global
 include $(top_srcdir)/contrib/contrib-global.mk
 endif
+
+fuzz: $(FUZZ_TARGETS)
+
+fuzz/fuzz_names fuzz/fuzz_segment: fuzz/%: fuzz/%.c $(FUZZ_SOURCES) pg_standby.h
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(CPPFLAGS) -o $@ $< $(FUZZ_SOURCES) -L$(pkglibdir) -lpgcommon -lpgport -lm
+
+fuzz/fuzz_options: fuzz/fuzz_options.c pg_standby.c $(FUZZ_SOURCES) pg_standby.h
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(CPPFLAGS) -o $@ $< $(FUZZ_SOURCES) -L$(pkglibdir) -lpgfeutils -lpgcommon -lpgport -lm
+
+fuzz-run: fuzz
+	@for target in $(FUZZ_TARGETS); do \
+		name=$${target#fuzz/fuzz_}; \
+		rm -rf tmp_fuzz/$$name && mkdir -p tmp_fuzz/$$name && \
+		echo "fuzzing $$name for $(FUZZ_SECONDS) s" && \
+		./$$target -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -close_fd_mask=3 \
+			-artifact_prefix=tmp_fuzz/$$name- \
+			tmp_fuzz/$$name fuzz/corpus/$$name 2>tmp_fuzz/$$name.log || \
+			{ tail -40 tmp_fuzz/$$name.log; exit 1; }; \
+		grep -E "^stat::number_of_executed_units|^Done" tmp_fuzz/$$name.log; \
+	done
+
+.PHONY: fuzz fuzz-run

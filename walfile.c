@@ -241,14 +241,16 @@ check_page(SegmentChecker *checker, const char *page)
 {
 	if (checker->bytes == 0)
 	{
-		const XLogPageHeaderData *hdr = (const XLogPageHeaderData *) page;
+		XLogPageHeaderData hdr;
 
+		/* the page may be anywhere in the caller's buffer: copy, not cast */
+		memcpy(&hdr, page, sizeof(hdr));
 		if (!check_first_page(checker->expect, page, XLOG_BLCKSZ,
 							  &checker->seg_size, checker->problem,
 							  sizeof(checker->problem)))
 			return false;
-		checker->page_magic = hdr->xlp_magic;
-		checker->last_tli = hdr->xlp_tli;
+		checker->page_magic = hdr.xlp_magic;
+		checker->last_tli = hdr.xlp_tli;
 		return true;
 	}
 	if (checker->bytes >= checker->seg_size)
@@ -363,7 +365,11 @@ check_history_contents(WalFileKind kind, const char *data, size_t len,
 					lo;
 		char		text[64];
 
-		strlcpy(text, line, Min(sizeof(text), next - line));
+		size_t		text_len = Min(sizeof(text) - 1, next - line - 1);
+
+		/* not strlcpy(): it reads the source up to a NUL, and there is none */
+		memcpy(text, line, text_len);
+		text[text_len] = '\0';
 		if (text[0] != '#' && strspn(text, " \t\r\n") != strlen(text))
 		{
 			if (sscanf(text, "%u\t%X/%X", &tli, &hi, &lo) != 3 ||
