@@ -1,0 +1,34 @@
+# Helpers shared by the scripts that build and run pg_standby as an
+# unprivileged user.  Sourced, not run.
+
+# The user that servers run as when we are started as root.
+PG_STANDBY_USER=${PG_STANDBY_USER:-postgres}
+
+# Print a directory the unprivileged user can build in: the tree itself
+# when we are not root, else a fresh copy of it owned by that user.
+unprivileged_copy() {
+	local top=$1 purpose=$2 dir
+	if [ "$(id -u)" != 0 ]; then
+		echo "$top"
+		return
+	fi
+	dir=/tmp/pg_standby-$purpose
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	(cd "$top" && tar --exclude=.git --exclude='*.o' --exclude=tmp_check \
+		--exclude=tmp_regress -cf - .) | tar -xf - -C "$dir"
+	chown -R "$PG_STANDBY_USER" "$dir"
+	echo "$dir"
+}
+
+# Run a command in a directory as the unprivileged user (or as ourselves
+# when we are not root).
+run_unprivileged() {
+	local dir=$1
+	shift
+	if [ "$(id -u)" != 0 ]; then
+		(cd "$dir" && "$@")
+	else
+		(cd "$dir" && runuser -u "$PG_STANDBY_USER" -- env PATH="$PATH" "$@")
+	fi
+}

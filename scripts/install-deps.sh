@@ -1,0 +1,23 @@
+#!/bin/bash
+# Install what building and testing pg_standby needs on Debian 12 with
+# PostgreSQL 15, if it is missing.  Needs root; does nothing if all is there.
+set -euo pipefail
+
+# compiler and make; the server; PGXS with headers, libpgcommon, libpgport
+# and libpgfeutils; IPC::Run for PostgreSQL::Test::Cluster
+packages=(build-essential postgresql-15 postgresql-server-dev-15 libipc-run-perl)
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps: missing packages: ${missing[*]}; run as root to install them" >&2
+	exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
