@@ -123,7 +123,7 @@ parse_seconds(const char *arg, const char *option, double min, double max)
 	}
 	if (value < min || value > max)
 	{
-		pg_log_error("%s must be in range %g..%g", option, min, max);
+		pg_log_error("%s must be in range %.15g..%.15g", option, min, max);
 		configuration_error();
 	}
 	return value;
@@ -550,9 +550,13 @@ restore_or_wait(void)
 				break;
 
 			case RESTORE_INCOMPLETE:
-				pg_log_debug("waiting for \"%s\": %s", archive_path, problem);
 				if (!may_wait)
+				{
+					/* nobody will ask again soon: this is a refusal */
+					report_problem(problem, "");
 					return EXIT_NOT_AVAILABLE;
+				}
+				pg_log_debug("waiting for \"%s\": %s", archive_path, problem);
 				if (failover == FAILOVER_SMART)
 				{
 					struct stat st;

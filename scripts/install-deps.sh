@@ -1,11 +1,18 @@
 #!/bin/bash
 # Install what building and testing pg_standby needs on Debian 12 with
 # PostgreSQL 15, if it is missing.  Needs root; does nothing if all is there.
+#
+# Usage: bash scripts/install-deps.sh [--ci]
+#   --ci   also what CI's extra checks use: clang and its libFuzzer and
+#          sanitizer runtimes (make fuzz), valgrind
 set -euo pipefail
 
 # compiler and make; the server; PGXS with headers, libpgcommon, libpgport
 # and libpgfeutils; IPC::Run for PostgreSQL::Test::Cluster
 packages=(build-essential postgresql-15 postgresql-server-dev-15 libipc-run-perl)
+if [ "${1:-}" = --ci ]; then
+	packages+=(clang libclang-rt-14-dev valgrind)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

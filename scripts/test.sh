@@ -2,6 +2,10 @@
 # Build pg_standby with warnings as errors and run every test ("make
 # installcheck": the pg_regress files in sql/ and the TAP tests in t/).
 #
+# Usage: bash scripts/test.sh [--sanitize]
+#   --sanitize  build with AddressSanitizer and UndefinedBehaviorSanitizer,
+#               run the same tests, and fail if any sanitizer reported
+#
 # The tests start PostgreSQL servers, which refuse to run as root.  Run as
 # root, this script installs what is missing, then builds and tests a copy
 # of the tree owned by the unprivileged "postgres" user.
@@ -9,14 +13,37 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/common.sh"
 
-bash "$top/scripts/install-deps.sh"
-build_dir=$(unprivileged_copy "$top" test)
+copt="-Werror"
+purpose=test
+if [ "${1:-}" = --sanitize ]; then
+	copt="$copt -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+	purpose=sanitize
+fi
 
-run_unprivileged "$build_dir" make -s USE_PGXS=1 COPT=-Werror
-run_unprivileged "$build_dir" make -s USE_PGXS=1 installcheck PROVE_FLAGS="--timer" || {
-	status=$?
+bash "$top/scripts/install-deps.sh"
+build_dir=$(unprivileged_copy "$top" "$purpose")
+
+# Sanitizer reports go to files: pg_standby's stderr is a server log.
+reports=$build_dir/sanitizer-reports
+run_unprivileged "$build_dir" mkdir -p "$reports"
+if [ "$purpose" = sanitize ]; then
+	export ASAN_OPTIONS="log_path=$reports/asan:detect_leaks=1"
+	export UBSAN_OPTIONS="log_path=$reports/ubsan:print_stacktrace=1"
+fi
+
+show_logs() {
 	for f in "$build_dir"/regression.diffs "$build_dir"/tmp_check/log/regress_log_*; do
 		[ -f "$f" ] && { echo "=== $f (last 40 lines)"; tail -40 "$f"; }
 	done
-	exit $status
+	return 0
 }
+
+run_unprivileged "$build_dir" make -s USE_PGXS=1 COPT="$copt"
+run_unprivileged "$build_dir" make -s USE_PGXS=1 installcheck PROVE_FLAGS="--timer" ||
+	{ status=$?; show_logs; exit $status; }
+
+if [ -n "$(ls -A "$reports")" ]; then
+	echo "test: sanitizer reports:"
+	cat "$reports"/*
+	exit 1
+fi
