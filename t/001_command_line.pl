@@ -11,6 +11,10 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use IPC::Run;
 
+# PG_STANDBY_WRAPPER runs pg_standby under a checker such as valgrind (see
+# .ci/run); it must keep pg_standby's stdout, stderr and exit status.
+my @wrapper = split(' ', $ENV{PG_STANDBY_WRAPPER} // '');
+
 my $tempdir = PostgreSQL::Test::Utils::tempdir;
 
 # An archive with a few files a buggy cleanup could remove, an empty
@@ -43,7 +47,7 @@ sub run_standby
 
 	print("# Running: pg_standby " . join(' ', map { "'$_'" } @args) . "\n");
 	my $h = IPC::Run::start(
-		[ 'pg_standby', @args ],
+		[ @wrapper, 'pg_standby', @args ],
 		init => sub { chdir $cwd or die "could not chdir to \"$cwd\": $!" },
 		'<' => \undef,
 		'>' => \$stdout,

@@ -21,6 +21,10 @@ use IPC::Run;
 
 my $tempdir = PostgreSQL::Test::Utils::tempdir;
 
+# PG_STANDBY_WRAPPER runs pg_standby under a checker such as valgrind (see
+# .ci/run); it must keep pg_standby's stdout, stderr and exit status.
+my @wrapper = split(' ', $ENV{PG_STANDBY_WRAPPER} // '');
+
 # A primary that archives, with a few segments: the second one holds many
 # pages of WAL.
 my $primary = PostgreSQL::Test::Cluster->new('primary');
@@ -98,7 +102,7 @@ sub run_standby
 		  . join(' ', map { "'$_'" } @args) . "\n");
 	my $start = time();
 	my $h = IPC::Run::start(
-		[ 'pg_standby', @args ],
+		[ @wrapper, 'pg_standby', @args ],
 		init => sub { chdir $cwd or die "could not chdir to \"$cwd\": $!" },
 		'<' => \undef,
 		'>' => \$stdout,
