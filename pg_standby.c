@@ -97,7 +97,7 @@ usage(void)
 	printf(_("\nReport bugs to the pg_standby developers.\n"));
 }
 
-static void pg_attribute_noreturn()
+static pg_noreturn void
 configuration_error(void)
 {
 	pg_log_error_hint("Try \"%s --help\" for more information.", progname);

@@ -18,6 +18,11 @@
 
 #include "access/xlogdefs.h"
 
+/* PostgreSQL 18 replaced pg_attribute_noreturn() with pg_noreturn. */
+#ifndef pg_noreturn
+#define pg_noreturn pg_attribute_noreturn()
+#endif
+
 /*
  * Exit statuses.  The server treats 0 as "restored", any other status up to
  * 125 as "not available" (in archive recovery that ends recovery and
