@@ -4,7 +4,7 @@
  *	  Copy a file from the archive to the place the server asked for.
  *
  * The copy goes to a temporary file beside the restore path and is renamed
- * over it only after every byte has been read, checked and written, so the
+ * over it only after every byte of it has been written and checked, so the
  * server never sees a half-written or unchecked file.  Nothing here runs a
  * shell or another process, and the archive is only ever read.
  *
@@ -14,6 +14,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -68,7 +69,7 @@ create_temporary_file(const char *restore_path, char *problem,
 		PROBLEM("could not remove file \"%s\": %m", temporary_path);
 		return -1;
 	}
-	fd = open(temporary_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	fd = open(temporary_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
 			  S_IRUSR | S_IWUSR);
 	if (fd < 0)
 	{
@@ -213,8 +214,101 @@ precheck_segment(int fd, const struct stat *st,
 }
 
 /*
- * Restore one WAL segment: check it page by page while copying it to a
- * temporary file, and rename that over restore_path only if every check
+ * Copy "size" bytes from in_fd to out_fd.  copy_file_range() lets the
+ * kernel copy without passing the data through us, and clone it on file
+ * systems that can (XFS, Btrfs); where it is not available between these
+ * two files, read and write instead.
+ */
+static RestoreResult
+copy_contents(int in_fd, int out_fd, off_t size, const char *archive_path,
+			  char *problem, size_t problem_size)
+{
+	static char *buffer = NULL;
+	off_t		copied = 0;
+
+	while (copied < size)
+	{
+		ssize_t		n = copy_file_range(in_fd, NULL, out_fd, NULL,
+										size - copied, 0);
+
+		if (n > 0)
+		{
+			copied += n;
+			continue;
+		}
+		if (n == 0)
+		{
+			PROBLEM("file shrank while being copied");
+			return RESTORE_INCOMPLETE;
+		}
+		if (errno == EINTR)
+			continue;
+		if (copied == 0 && (errno == EXDEV || errno == ENOSYS ||
+							errno == EOPNOTSUPP || errno == EINVAL))
+			break;
+		PROBLEM("could not copy file \"%s\": %m", archive_path);
+		return RESTORE_COPY_ERROR;
+	}
+
+	if (buffer == NULL && copied < size)
+		buffer = pg_malloc(COPY_CHUNK_SIZE);
+	while (copied < size)
+	{
+		ssize_t		n = read_retrying(in_fd, buffer,
+									  Min(COPY_CHUNK_SIZE, size - copied));
+
+		if (n < 0)
+		{
+			PROBLEM("could not read file \"%s\": %m", archive_path);
+			return RESTORE_COPY_ERROR;
+		}
+		if (n == 0)
+		{
+			PROBLEM("file shrank while being copied");
+			return RESTORE_INCOMPLETE;
+		}
+		if (!write_all(out_fd, buffer, n, problem, problem_size))
+			return RESTORE_COPY_ERROR;
+		copied += n;
+	}
+	return RESTORE_DONE;
+}
+
+/*
+ * Check the copy, not the original: the temporary file is ours alone, so
+ * what is checked here is exactly what the server will read, whatever
+ * happens to the archive meanwhile.
+ */
+static RestoreResult
+check_copy(int fd, off_t size, const SegmentExpectation *expect,
+		   uint32 *seg_size, char *problem, size_t problem_size)
+{
+	SegmentChecker checker;
+	char	   *contents;
+	bool		ok;
+
+	contents = mmap(NULL, size, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
+	if (contents == MAP_FAILED)
+	{
+		PROBLEM("could not map file \"%s\": %m", temporary_path);
+		return RESTORE_COPY_ERROR;
+	}
+	segment_checker_init(&checker, expect);
+	ok = segment_checker_feed(&checker, contents, size) &&
+		segment_checker_finish(&checker);
+	munmap(contents, size);
+	if (!ok)
+	{
+		strlcpy(problem, checker.problem, problem_size);
+		return RESTORE_INVALID;
+	}
+	*seg_size = checker.seg_size;
+	return RESTORE_DONE;
+}
+
+/*
+ * Restore one WAL segment: copy it to a temporary file, check that copy
+ * page by page, and rename it over restore_path only if every check
  * passed.
  */
 RestoreResult
@@ -222,8 +316,6 @@ restore_segment(const char *archive_path, const char *restore_path,
 				const SegmentExpectation *expect, uint32 *seg_size,
 				char *problem, size_t problem_size)
 {
-	static char *buffer = NULL;
-	SegmentChecker checker;
 	struct stat st;
 	RestoreResult result;
 	int			in_fd;
@@ -246,43 +338,12 @@ restore_segment(const char *archive_path, const char *restore_path,
 		close(in_fd);
 		return RESTORE_COPY_ERROR;
 	}
-	if (buffer == NULL)
-		buffer = pg_malloc(COPY_CHUNK_SIZE);
-
-	segment_checker_init(&checker, expect);
-	for (;;)
-	{
-		ssize_t		n = read_retrying(in_fd, buffer, COPY_CHUNK_SIZE);
-
-		if (n < 0)
-		{
-			PROBLEM("could not read file \"%s\": %m", archive_path);
-			result = RESTORE_COPY_ERROR;
-			break;
-		}
-		if (n == 0)
-		{
-			if (!segment_checker_finish(&checker))
-			{
-				strlcpy(problem, checker.problem, problem_size);
-				result = RESTORE_INVALID;
-			}
-			break;
-		}
-		if (!segment_checker_feed(&checker, buffer, n))
-		{
-			strlcpy(problem, checker.problem, problem_size);
-			result = RESTORE_INVALID;
-			break;
-		}
-		if (!write_all(out_fd, buffer, n, problem, problem_size))
-		{
-			result = RESTORE_COPY_ERROR;
-			break;
-		}
-	}
+	result = copy_contents(in_fd, out_fd, st.st_size, archive_path,
+						   problem, problem_size);
 	close(in_fd);
-
+	if (result == RESTORE_DONE)
+		result = check_copy(out_fd, st.st_size, expect, seg_size,
+							problem, problem_size);
 	if (result != RESTORE_DONE)
 	{
 		abandon_temporary_file(out_fd);
@@ -290,7 +351,6 @@ restore_segment(const char *archive_path, const char *restore_path,
 	}
 	if (!install_temporary_file(out_fd, restore_path, problem, problem_size))
 		return RESTORE_COPY_ERROR;
-	*seg_size = checker.seg_size;
 	return RESTORE_DONE;
 }
 
