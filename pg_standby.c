@@ -366,7 +366,11 @@ check_failover(void)
 	if (trigger_path == NULL)
 		return FAILOVER_NONE;
 
-	fd = open(trigger_path, O_RDWR | O_CLOEXEC);
+	/*
+	 * Read-only: closing a file opened for writing is an inotify event in
+	 * the directory we watch, which would wake us at once, forever.
+	 */
+	fd = open(trigger_path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 	{
 		if (errno != ENOENT)
@@ -375,17 +379,16 @@ check_failover(void)
 		return FAILOVER_NONE;
 	}
 	n = read(fd, content, sizeof(content) - 1);
+	close(fd);
 	content[Max(n, 0)] = '\0';
 	content[strcspn(content, " \t\r\n")] = '\0';
 	if (strcmp(content, "fast") == 0)
 	{
-		if (ftruncate(fd, 0) != 0)
+		if (truncate(trigger_path, 0) != 0)
 			pg_log_warning("could not truncate trigger file \"%s\": %m",
 						   trigger_path);
-		close(fd);
 		return FAILOVER_FAST;
 	}
-	close(fd);
 	if (content[0] != '\0' && strcmp(content, "smart") != 0)
 		pg_log_warning("trigger file \"%s\" contains \"%s\", treated as \"smart\"",
 					   trigger_path, content);
@@ -498,14 +501,21 @@ restore_or_wait(void)
 	bool		waiting_logged = false;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (;;)
+	for (int attempts = 0;; attempts++)
 	{
 		Failover	failover = FAILOVER_NONE;
 		RestoreResult result;
 		uint32		seg_size = 0;
 		double		wait_seconds = sleep_seconds;
 
-		if (recovery_mode != RECOVERY_NONE)
+		/*
+		 * History files are never waited for, so a trigger does not concern
+		 * them, unless trouble with the archive makes us wait after all:
+		 * a "fast" trigger must not be used up by the server's probe for a
+		 * history file.
+		 */
+		if (recovery_mode != RECOVERY_NONE &&
+			(wal_file_kind == WALFILE_SEGMENT || attempts > 0))
 			failover = check_failover();
 		if (failover == FAILOVER_FAST)
 		{

@@ -157,13 +157,24 @@ add_watch(const char *dir, uint32 mask, int *wd)
 		pg_log_debug("cannot watch directory \"%s\": %m", dir);
 }
 
-/* (Re)establish the watch on the archive, which may have been away. */
+/*
+ * (Re)establish the watch on the archive, which may have been away.  While
+ * it is away, the poll interval finds it back.
+ */
 static void
 watch_archive(void)
 {
-	if (inotify_fd >= 0 && archive_wd < 0)
-		add_watch(watched_archive_dir, ARRIVAL_EVENTS | IN_DELETE_SELF |
-				  IN_MOVE_SELF, &archive_wd);
+	static bool failure_logged = false;
+
+	if (inotify_fd < 0 || archive_wd >= 0)
+		return;
+	archive_wd = inotify_add_watch(inotify_fd, watched_archive_dir,
+								   ARRIVAL_EVENTS | IN_DELETE_SELF |
+								   IN_MOVE_SELF | IN_MASK_ADD | IN_ONLYDIR);
+	if (archive_wd < 0 && !failure_logged)
+		pg_log_debug("cannot watch archive directory \"%s\", polling: %m",
+					 watched_archive_dir);
+	failure_logged = archive_wd < 0;
 }
 
 /*
