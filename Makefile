@@ -9,6 +9,7 @@ OBJS = \
 	$(WIN32RES) \
 	cleanup.o \
 	datadir.o \
+	decompress.o \
 	pg_standby.o \
 	restore.o \
 	serverconf.o \
@@ -24,10 +25,33 @@ REGRESS_OPTS = --temp-instance=./tmp_regress --temp-config=$(srcdir)/sql/archivi
 TAP_TESTS = 1
 EXTRA_CLEAN = tmp_regress
 
+# Compressed archives: each of zlib, liblz4 and libzstd whose header is
+# found is used; a missing one only leaves its format out.
+have_header = $(shell printf '\#include <$(1)>\n' | $(CC) -E -x c - >/dev/null 2>&1 && echo yes)
+ifeq ($(call have_header,zlib.h),yes)
+PG_CPPFLAGS += -DPG_STANDBY_GZIP
+COMPRESSION_LIBS += -lz
+else
+$(info pg_standby: zlib.h not found: .gz archives will not be restored (install zlib1g-dev))
+endif
+ifeq ($(call have_header,lz4frame.h),yes)
+PG_CPPFLAGS += -DPG_STANDBY_LZ4
+COMPRESSION_LIBS += -llz4
+else
+$(info pg_standby: lz4frame.h not found: .lz4 archives will not be restored (install liblz4-dev))
+endif
+ifeq ($(call have_header,zstd.h),yes)
+PG_CPPFLAGS += -DPG_STANDBY_ZSTD
+COMPRESSION_LIBS += -lzstd
+else
+$(info pg_standby: zstd.h not found: .zst archives will not be restored (install libzstd-dev))
+endif
+PG_LIBS = $(COMPRESSION_LIBS)
+
 # libFuzzer targets (clang): "make fuzz" builds them, "make fuzz-run" runs
 # each for FUZZ_SECONDS from the seed corpus in fuzz/corpus/.
 FUZZ_TARGETS = fuzz/fuzz_names fuzz/fuzz_options fuzz/fuzz_segment
-FUZZ_SOURCES = cleanup.c datadir.c restore.c serverconf.c wait.c walfile.c
+FUZZ_SOURCES = cleanup.c datadir.c decompress.c restore.c serverconf.c wait.c walfile.c
 FUZZ_CC = clang
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-Wno-ignored-attributes
@@ -52,10 +76,10 @@ endif
 fuzz: $(FUZZ_TARGETS)
 
 fuzz/fuzz_names fuzz/fuzz_segment: fuzz/%: fuzz/%.c $(FUZZ_SOURCES) pg_standby.h
-	$(FUZZ_CC) $(FUZZ_CFLAGS) $(CPPFLAGS) -o $@ $< $(FUZZ_SOURCES) -L$(pkglibdir) -lpgcommon -lpgport -lm
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(CPPFLAGS) -o $@ $< $(FUZZ_SOURCES) -L$(pkglibdir) -lpgcommon -lpgport -lm $(COMPRESSION_LIBS)
 
 fuzz/fuzz_options: fuzz/fuzz_options.c pg_standby.c $(FUZZ_SOURCES) pg_standby.h
-	$(FUZZ_CC) $(FUZZ_CFLAGS) $(CPPFLAGS) -o $@ $< $(FUZZ_SOURCES) -L$(pkglibdir) -lpgfeutils -lpgcommon -lpgport -lm
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(CPPFLAGS) -o $@ $< $(FUZZ_SOURCES) -L$(pkglibdir) -lpgfeutils -lpgcommon -lpgport -lm $(COMPRESSION_LIBS)
 
 fuzz-run: fuzz
 	@for target in $(FUZZ_TARGETS); do \

@@ -63,37 +63,45 @@ static SegmentExpectation expectation;
 static void
 usage(void)
 {
-	printf(_("%s is a restore_command for a warm standby: it waits for each WAL file to\n"
-			 "arrive in an archive directory, checks it and copies it where the server\n"
-			 "asks, and stops waiting when a trigger asks for failover.\n\n"), progname);
+	printf(_("%s is a restore_command for a warm standby: it waits for each WAL\n"
+			 "file to arrive in an archive directory, checks it, copies it where the\n"
+			 "server asks, and stops waiting when a trigger asks for failover.\n\n"),
+		   progname);
 	printf(_("Usage:\n"));
 	printf(_("  %s [OPTION]... ARCHIVELOCATION NEXTWALFILE XLOGFILEPATH [RESTARTWALFILE]\n"), progname);
 	printf(_("\nOptions:\n"));
-	printf(_("  -c, --copy               copy files from the archive (the default and only mode)\n"));
+	printf(_("  -c, --copy               copy files from the archive (always done)\n"));
 	printf(_("  -d, --debug              explain every step on stderr\n"));
 	printf(_("  -k, --keep-files=NUM     without RESTARTWALFILE, keep NUM segments before the\n"
 			 "                           current one and remove older ones (0, the default,\n"
 			 "                           removes nothing)\n"));
 	printf(_("  -l, --link               accepted for compatibility; files are always copied\n"));
-	printf(_("  -r, --max-retries=NUM    give up after NUM failed copies of a present file\n"
-			 "                           (default 3); the wait grows after each\n"));
-	printf(_("  -s, --sleep=SECS         poll interval, fractions allowed (default 5, max 60);\n"
-			 "                           arrivals are noticed at once where inotify works\n"));
-	printf(_("  -t, --trigger-file=FILE  fail over when FILE exists: empty or \"smart\" restores\n"
-			 "                           every segment present first, \"fast\" stops at once\n"));
-	printf(_("  -w, --max-wait=SECS      stop waiting after SECS (0, the default, waits forever)\n"));
+	printf(_("  -r, --max-retries=NUM    retry a failed copy of a present file NUM times\n"
+			 "                           (default 3), waiting longer each time\n"));
+	printf(_("  -s, --sleep=SECS         poll interval, fractions allowed (default 5,\n"
+			 "                           max 60); inotify notices arrivals at once\n"));
+	printf(_("  -t, --trigger-file=FILE  fail over when FILE exists: empty or \"smart\"\n"
+			 "                           restores every segment present first, \"fast\"\n"
+			 "                           stops at once\n"));
+	printf(_("  -w, --max-wait=SECS      stop waiting after SECS (default 0: no limit)\n"));
 	printf(_("  -V, --version            output version information, then exit\n"));
 	printf(_("  -?, --help               show this help, then exit\n"));
+	printf(_("\nA segment NAME is restored from the first of these found in ARCHIVELOCATION:\n "));
+	for (int i = 0; i < num_archive_formats; i++)
+		printf(" NAME%s", archive_formats[i].suffix);
+	printf(_("\nAt smart failover, the same names with .partial appended are tried too\n"
+			 "(the segment pg_receivewal was streaming).\n"));
 	printf(_("\nSignals: SIGUSR1 requests a fast failover.\n"));
 	printf(_("\nExit status:\n"
 			 "  0    the file is at XLOGFILEPATH\n"
 			 "  1    not available: absent history file, or failover (recovery may end)\n"
 			 "  254  configuration error (the server stops instead of promoting)\n"
-			 "  255  a present file could not be copied NUM times (the server stops)\n"));
+			 "  255  a present file could not be copied, even after -r retries, or the\n"
+			 "       server that ran pg_standby has exited (the server stops)\n"));
 	printf(_("\nMain intended use as restore_command in postgresql.conf:\n"
 			 "  restore_command = 'pg_standby [OPTION]... ARCHIVELOCATION %%f %%p %%r'\n"
 			 "e.g.\n"
-			 "  restore_command = 'pg_standby -t /tmp/pgsql.trigger.5442 /mnt/server/archiverdir %%f %%p %%r'\n"));
+			 "  restore_command = 'pg_standby -t /tmp/pgsql.trigger.5442 /mnt/archive %%f %%p %%r'\n"));
 	printf(_("\nReport bugs to the pg_standby developers.\n"));
 }
 
@@ -263,13 +271,16 @@ check_request(void)
 		pg_log_error_detail("Expected a segment file name, as the server passes for %%r.");
 		configuration_error();
 	}
-	if (snprintf(archive_path, sizeof(archive_path), "%s/%s",
+	if (snprintf(archive_path, sizeof(archive_path), "%s/%s.zst.partial",
 				 archive_dir, wal_file_name) >= sizeof(archive_path) ||
 		strlen(restore_path) + strlen(".pg_standby.tmp") >= MAXPGPATH)
 	{
 		pg_log_error("path name too long");
 		configuration_error();
 	}
+
+	snprintf(archive_path, sizeof(archive_path), "%s/%s",
+			 archive_dir, wal_file_name);
 
 	recovery_mode = detect_recovery_mode(restore_path);
 	may_wait = recovery_mode != RECOVERY_NONE && !standby_streams();
@@ -461,7 +472,8 @@ clean_archive(uint32 seg_size)
 }
 
 static RestoreResult
-try_restore(uint32 *seg_size, char *problem, size_t problem_size)
+try_restore(bool partial, uint32 *seg_size, char *problem,
+			size_t problem_size)
 {
 	struct stat st;
 
@@ -478,11 +490,57 @@ try_restore(uint32 *seg_size, char *problem, size_t problem_size)
 				 "archive location \"%s\" is not a directory", archive_dir);
 		return RESTORE_ARCHIVE_ERROR;
 	}
-	if (wal_file_kind == WALFILE_SEGMENT)
-		return restore_segment(archive_path, restore_path, &expectation,
-							   seg_size, problem, problem_size);
-	return restore_history(archive_path, restore_path, wal_file_kind,
-						   problem, problem_size);
+
+	if (wal_file_kind != WALFILE_SEGMENT)
+		return restore_history(archive_path, restore_path, wal_file_kind,
+							   problem, problem_size);
+
+	/*
+	 * A segment may be archived plain or compressed: the first form present
+	 * is the one used, in the documented order of archive_formats[].
+	 */
+	for (int i = 0; i < num_archive_formats; i++)
+	{
+		RestoreResult result;
+
+		snprintf(archive_path, sizeof(archive_path), "%s/%s%s%s",
+				 archive_dir, wal_file_name, archive_formats[i].suffix,
+				 partial ? ".partial" : "");
+		result = restore_segment(archive_path, archive_formats[i].compression,
+								 partial, restore_path, &expectation,
+								 seg_size, problem, problem_size);
+		if (result != RESTORE_ABSENT)
+			return result;
+	}
+	snprintf(archive_path, sizeof(archive_path), "%s/%s",
+			 archive_dir, wal_file_name);
+	return RESTORE_ABSENT;
+}
+
+/*
+ * Smart failover found no more segments.  pg_receivewal may have streamed
+ * part of the next one, as NAME.partial: hand that over (checked like any
+ * segment, padded with zeros), so that the server replays every record
+ * that reached us before it ends recovery.
+ */
+static int
+finish_smart_failover(void)
+{
+	char		problem[512];
+	uint32		seg_size;
+	RestoreResult result;
+
+	result = try_restore(true, &seg_size, problem, sizeof(problem));
+	if (result == RESTORE_DONE)
+	{
+		pg_log_info("smart failover: restored partial segment \"%s\"",
+					archive_path);
+		return EXIT_RESTORED;
+	}
+	if (result != RESTORE_ABSENT)
+		pg_log_error("cannot restore \"%s\": %s", archive_path, problem);
+	report_failover(FAILOVER_SMART);
+	return fail_over();
 }
 
 /*
@@ -524,7 +582,7 @@ restore_or_wait(void)
 		}
 
 		problem[0] = '\0';
-		result = try_restore(&seg_size, problem, sizeof(problem));
+		result = try_restore(false, &seg_size, problem, sizeof(problem));
 		switch (result)
 		{
 			case RESTORE_DONE:
@@ -541,10 +599,7 @@ restore_or_wait(void)
 					return EXIT_NOT_AVAILABLE;
 				}
 				if (failover == FAILOVER_SMART)
-				{
-					report_failover(failover);
-					return fail_over();
-				}
+					return finish_smart_failover();
 				if (!may_wait)
 				{
 					pg_log_debug("file \"%s\" not found", archive_path);

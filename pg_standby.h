@@ -50,6 +50,21 @@ typedef enum RecoveryMode
 	RECOVERY_NONE				/* not the server (pg_rewind, a test, ...) */
 } RecoveryMode;
 
+/* How a file is stored in the archive. */
+typedef enum ArchiveCompression
+{
+	ARCHIVE_PLAIN,
+	ARCHIVE_GZIP,
+	ARCHIVE_LZ4,
+	ARCHIVE_ZSTD
+} ArchiveCompression;
+
+typedef struct ArchiveFormat
+{
+	const char *suffix;			/* appended to the WAL file name */
+	ArchiveCompression compression;
+} ArchiveFormat;
+
 /* Outcome of one attempt to restore a file. */
 typedef enum RestoreResult
 {
@@ -119,12 +134,21 @@ extern bool promotion_requested(void);
 extern bool first_request_for_segment(const char *restore_path,
 									  const char *segment);
 
+/* decompress.c */
+extern const ArchiveFormat archive_formats[];
+extern const int num_archive_formats;
+extern RestoreResult decompress_file(ArchiveCompression compression,
+									 int in_fd, int out_fd, uint64 *size,
+									 char *problem, size_t problem_size);
+
 /* serverconf.c */
 extern bool read_server_setting(const char *name, char *value,
 								size_t value_size);
 
 /* restore.c */
 extern RestoreResult restore_segment(const char *archive_path,
+									 ArchiveCompression compression,
+									 bool partial,
 									 const char *restore_path,
 									 const SegmentExpectation *expect,
 									 uint32 *seg_size,

@@ -173,43 +173,29 @@ open_archive_file(const char *archive_path, int *fd, struct stat *st,
 }
 
 /*
- * Look at a segment's first page and size before copying: a file that is
- * still being written is waited for, not refused.
+ * Read and check the first page of a segment, plain in the archive or
+ * already decompressed into our temporary file, to learn its size.
  */
 static RestoreResult
-precheck_segment(int fd, const struct stat *st,
-				 const SegmentExpectation *expect, char *problem,
-				 size_t problem_size)
+read_segment_size(int fd, const SegmentExpectation *expect,
+				  uint32 *seg_size, char *problem, size_t problem_size)
 {
 	char		page[XLOG_BLCKSZ];
 	ssize_t		n;
-	uint32		seg_size;
 
-	if (st->st_size < XLOG_BLCKSZ)
-	{
-		PROBLEM("file has %lld bytes so far", (long long) st->st_size);
-		return RESTORE_INCOMPLETE;
-	}
 	n = pread(fd, page, XLOG_BLCKSZ, 0);
 	if (n < 0)
 	{
 		PROBLEM("could not read file: %m");
 		return RESTORE_COPY_ERROR;
 	}
-	if (!check_first_page(expect, page, n, &seg_size, problem, problem_size))
-		return RESTORE_INVALID;
-	if (st->st_size < seg_size)
+	if (n < XLOG_BLCKSZ)
 	{
-		PROBLEM("file has %lld of %u bytes so far",
-				(long long) st->st_size, seg_size);
+		PROBLEM("file has %zd bytes so far", n);
 		return RESTORE_INCOMPLETE;
 	}
-	if (st->st_size > seg_size)
-	{
-		PROBLEM("file has %lld bytes, more than the segment size %u",
-				(long long) st->st_size, seg_size);
+	if (!check_first_page(expect, page, n, seg_size, problem, problem_size))
 		return RESTORE_INVALID;
-	}
 	return RESTORE_DONE;
 }
 
@@ -220,8 +206,8 @@ precheck_segment(int fd, const struct stat *st,
  * two files, read and write instead.
  */
 static RestoreResult
-copy_contents(int in_fd, int out_fd, off_t size, const char *archive_path,
-			  char *problem, size_t problem_size)
+copy_contents(int in_fd, int out_fd, off_t size, char *problem,
+			  size_t problem_size)
 {
 	static char *buffer = NULL;
 	off_t		copied = 0;
@@ -246,7 +232,7 @@ copy_contents(int in_fd, int out_fd, off_t size, const char *archive_path,
 		if (copied == 0 && (errno == EXDEV || errno == ENOSYS ||
 							errno == EOPNOTSUPP || errno == EINVAL))
 			break;
-		PROBLEM("could not copy file \"%s\": %m", archive_path);
+		PROBLEM("could not copy file: %m");
 		return RESTORE_COPY_ERROR;
 	}
 
@@ -259,7 +245,7 @@ copy_contents(int in_fd, int out_fd, off_t size, const char *archive_path,
 
 		if (n < 0)
 		{
-			PROBLEM("could not read file \"%s\": %m", archive_path);
+			PROBLEM("could not read file: %m");
 			return RESTORE_COPY_ERROR;
 		}
 		if (n == 0)
@@ -281,7 +267,7 @@ copy_contents(int in_fd, int out_fd, off_t size, const char *archive_path,
  */
 static RestoreResult
 check_copy(int fd, off_t size, const SegmentExpectation *expect,
-		   uint32 *seg_size, char *problem, size_t problem_size)
+		   char *problem, size_t problem_size)
 {
 	SegmentChecker checker;
 	char	   *contents;
@@ -302,22 +288,57 @@ check_copy(int fd, off_t size, const SegmentExpectation *expect,
 		strlcpy(problem, checker.problem, problem_size);
 		return RESTORE_INVALID;
 	}
-	*seg_size = checker.seg_size;
 	return RESTORE_DONE;
 }
 
 /*
- * Restore one WAL segment: copy it to a temporary file, check that copy
- * page by page, and rename it over restore_path only if every check
- * passed.
+ * Put a plain segment into out_fd.  A segment shorter than its header says
+ * is still being written, except a .partial one, whose end the caller pads.
+ */
+static RestoreResult
+copy_plain_segment(int in_fd, const struct stat *st, int out_fd,
+				   const SegmentExpectation *expect, bool partial,
+				   uint64 *size, char *problem, size_t problem_size)
+{
+	RestoreResult result;
+	uint32		seg_size;
+
+	result = read_segment_size(in_fd, expect, &seg_size, problem,
+							   problem_size);
+	if (result != RESTORE_DONE)
+		return result;
+	if (st->st_size < seg_size && !partial)
+	{
+		PROBLEM("file has %lld of %u bytes so far",
+				(long long) st->st_size, seg_size);
+		return RESTORE_INCOMPLETE;
+	}
+	if (st->st_size > seg_size)
+	{
+		PROBLEM("file has %lld bytes, more than the segment size %u",
+				(long long) st->st_size, seg_size);
+		return RESTORE_INVALID;
+	}
+	*size = st->st_size;
+	return copy_contents(in_fd, out_fd, st->st_size, problem, problem_size);
+}
+
+/*
+ * Restore one WAL segment: copy or decompress it into a temporary file,
+ * check that copy page by page, and rename it over restore_path only if
+ * every check passed.  A .partial segment (the one pg_receivewal was
+ * streaming, used at failover) is padded with zeros to the full size, as
+ * the server expects.
  */
 RestoreResult
-restore_segment(const char *archive_path, const char *restore_path,
+restore_segment(const char *archive_path, ArchiveCompression compression,
+				bool partial, const char *restore_path,
 				const SegmentExpectation *expect, uint32 *seg_size,
 				char *problem, size_t problem_size)
 {
 	struct stat st;
 	RestoreResult result;
+	uint64		size = 0;
 	int			in_fd;
 	int			out_fd;
 
@@ -325,25 +346,36 @@ restore_segment(const char *archive_path, const char *restore_path,
 							   problem_size);
 	if (result != RESTORE_DONE)
 		return result;
-	result = precheck_segment(in_fd, &st, expect, problem, problem_size);
-	if (result != RESTORE_DONE)
-	{
-		close(in_fd);
-		return result;
-	}
-
 	out_fd = create_temporary_file(restore_path, problem, problem_size);
 	if (out_fd < 0)
 	{
 		close(in_fd);
 		return RESTORE_COPY_ERROR;
 	}
-	result = copy_contents(in_fd, out_fd, st.st_size, archive_path,
-						   problem, problem_size);
+
+	if (compression == ARCHIVE_PLAIN)
+		result = copy_plain_segment(in_fd, &st, out_fd, expect, partial,
+									&size, problem, problem_size);
+	else
+		result = decompress_file(compression, in_fd, out_fd, &size,
+								 problem, problem_size);
 	close(in_fd);
+
 	if (result == RESTORE_DONE)
-		result = check_copy(out_fd, st.st_size, expect, seg_size,
-							problem, problem_size);
+		result = read_segment_size(out_fd, expect, seg_size, problem,
+								   problem_size);
+	if (result == RESTORE_DONE && partial && size < *seg_size)
+	{
+		if (ftruncate(out_fd, *seg_size) != 0)
+		{
+			PROBLEM("could not extend file \"%s\": %m", temporary_path);
+			result = RESTORE_COPY_ERROR;
+		}
+		size = *seg_size;
+	}
+	if (result == RESTORE_DONE)
+		result = check_copy(out_fd, size, expect, problem, problem_size);
+
 	if (result != RESTORE_DONE)
 	{
 		abandon_temporary_file(out_fd);

@@ -8,8 +8,11 @@
 set -euo pipefail
 
 # compiler and make; the server; PGXS with headers, libpgcommon, libpgport
-# and libpgfeutils; IPC::Run for PostgreSQL::Test::Cluster
-packages=(build-essential postgresql-15 postgresql-server-dev-15 libipc-run-perl)
+# and libpgfeutils; the compression libraries PostgreSQL links, for .gz,
+# .lz4 and .zst archives, and their command-line tools, which the tests
+# use; IPC::Run for PostgreSQL::Test::Cluster
+packages=(build-essential postgresql-15 postgresql-server-dev-15
+	zlib1g-dev liblz4-dev libzstd-dev gzip lz4 zstd libipc-run-perl)
 if [ "${1:-}" = --ci ]; then
 	packages+=(clang libclang-rt-14-dev valgrind)
 fi
