@@ -378,8 +378,8 @@ check_failover(void)
 		return FAILOVER_NONE;
 
 	/*
-	 * Read-only: closing a file opened for writing is an inotify event in
-	 * the directory we watch, which would wake us at once, forever.
+	 * Read-only: closing a file opened for writing is an inotify event in the
+	 * directory we watch, which would wake us at once, forever.
 	 */
 	fd = open(trigger_path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -568,8 +568,8 @@ restore_or_wait(void)
 
 		/*
 		 * History files are never waited for, so a trigger does not concern
-		 * them, unless trouble with the archive makes us wait after all:
-		 * a "fast" trigger must not be used up by the server's probe for a
+		 * them, unless trouble with the archive makes us wait after all: a
+		 * "fast" trigger must not be used up by the server's probe for a
 		 * history file.
 		 */
 		if (recovery_mode != RECOVERY_NONE &&

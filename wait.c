@@ -253,7 +253,8 @@ drain_pipe(void)
 WaitEvent
 wait_for_change(double seconds)
 {
-	struct pollfd fds[3];
+	const int  *wakers[] = {&self_pipe[0], &inotify_fd, &server_pidfd};
+	struct pollfd fds[lengthof(wakers)];
 	int			nfds = 0;
 	int			timeout_ms;
 	int			rc;
@@ -265,12 +266,16 @@ wait_for_change(double seconds)
 		seconds = Min(seconds, 1.0);
 	timeout_ms = (int) ceil(seconds * 1000.0);
 
-	if (self_pipe[0] >= 0)
-		fds[nfds++] = (struct pollfd) {.fd = self_pipe[0],.events = POLLIN};
-	if (inotify_fd >= 0)
-		fds[nfds++] = (struct pollfd) {.fd = inotify_fd,.events = POLLIN};
-	if (server_pidfd >= 0)
-		fds[nfds++] = (struct pollfd) {.fd = server_pidfd,.events = POLLIN};
+	for (int i = 0; i < lengthof(wakers); i++)
+	{
+		if (*wakers[i] >= 0)
+		{
+			fds[nfds].fd = *wakers[i];
+			fds[nfds].events = POLLIN;
+			fds[nfds].revents = 0;
+			nfds++;
+		}
+	}
 
 	/* A signal that arrived before the poll has already written the pipe. */
 	rc = poll(fds, nfds, timeout_ms);

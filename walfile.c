@@ -24,11 +24,13 @@
  * server writes its own magic into every page; a file with another magic
  * comes from another major version and cannot be replayed.
  */
-static const struct
+typedef struct PageMagic
 {
 	int			major;
 	uint16		magic;
-}			known_page_magic[] =
+} PageMagic;
+
+static const PageMagic known_page_magic[] =
 {
 	{15, 0xD110},
 	{16, 0xD113},
@@ -54,8 +56,8 @@ classify_wal_file_name(const char *name)
 		return WALFILE_TIMELINE_HISTORY;
 
 	/*
-	 * IsBackupHistoryFileName() only looks at both ends of the name, so
-	 * check the middle too: a dot, eight hex digits, ".backup".
+	 * IsBackupHistoryFileName() only looks at both ends of the name, so check
+	 * the middle too: a dot, eight hex digits, ".backup".
 	 */
 	if (IsBackupHistoryFileName(name) &&
 		len == BACKUP_HISTORY_FNAME_LEN &&
@@ -363,13 +365,14 @@ check_history_contents(WalFileKind kind, const char *data, size_t len,
 		unsigned int tli,
 					hi,
 					lo;
-		char		text[64];
-
-		size_t		text_len = Min(sizeof(text) - 1, next - line - 1);
+		char text[	64];
+		size_t		text_len;
 
 		/* not strlcpy(): it reads the source up to a NUL, and there is none */
+		text_len = Min(sizeof(text) - 1, next - line - 1);
 		memcpy(text, line, text_len);
-		text[text_len] = '\0';
+		text[		text_len] = '\0';
+
 		if (text[0] != '#' && strspn(text, " \t\r\n") != strlen(text))
 		{
 			if (sscanf(text, "%u\t%X/%X", &tli, &hi, &lo) != 3 ||
