@@ -84,7 +84,9 @@ read_system_identifier(void)
  * Ask the server to promote, exactly as "pg_ctl promote" does: create the
  * "promote" signal file, then wake the postmaster with SIGUSR1.  In standby
  * mode this is the only way our failover ends recovery, and the server
- * then promotes without a synchronous end-of-recovery checkpoint.
+ * then promotes without a synchronous end-of-recovery checkpoint.  The
+ * signal is sent even if the file was there already: an earlier attempt
+ * may have created it and failed to signal.
  */
 bool
 request_promotion(void)

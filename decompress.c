@@ -265,13 +265,18 @@ decompress_file(ArchiveCompression compression, int in_fd, int out_fd,
 	Output		out = {out_fd, 0, NULL};
 	RestoreResult result = RESTORE_INVALID;
 
+	problem[0] = '\0';
+	/* not pg_malloc(): running out of memory must not exit with 1 */
 	if (in_buf == NULL)
+		in_buf = malloc(CHUNK_SIZE);
+	if (out_buf == NULL)
+		out_buf = malloc(CHUNK_SIZE);
+	if (in_buf == NULL || out_buf == NULL)
 	{
-		in_buf = pg_malloc(CHUNK_SIZE);
-		out_buf = pg_malloc(CHUNK_SIZE);
+		PROBLEM("out of memory");
+		return RESTORE_COPY_ERROR;
 	}
 	out.buffer = out_buf;
-	problem[0] = '\0';
 
 	switch (compression)
 	{

@@ -17,6 +17,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <locale.h>
 #include <math.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -94,7 +95,8 @@ usage(void)
 	printf(_("\nSignals: SIGUSR1 requests a fast failover.\n"));
 	printf(_("\nExit status:\n"
 			 "  0    the file is at XLOGFILEPATH\n"
-			 "  1    not available: absent history file, or failover (recovery may end)\n"
+			 "  1    not available: file absent (only a segment is waited for), -w time\n"
+			 "       limit reached, or failover (in archive recovery, recovery ends)\n"
 			 "  254  configuration error (the server stops instead of promoting)\n"
 			 "  255  a present file could not be copied, even after -r retries, or the\n"
 			 "       server that ran pg_standby has exited (the server stops)\n"));
@@ -316,9 +318,16 @@ read_ahead_enabled(void)
 {
 	char		prefetch[64];
 
-	return !read_server_setting("recovery_prefetch", prefetch,
-								sizeof(prefetch)) ||
-		pg_strcasecmp(prefetch, "off") != 0;
+	static const char *const off_values[] = {"off", "false", "no", "0"};
+
+	if (!read_server_setting("recovery_prefetch", prefetch, sizeof(prefetch)))
+		return true;			/* the default, "try" */
+	for (int i = 0; i < lengthof(off_values); i++)
+	{
+		if (pg_strcasecmp(prefetch, off_values[i]) == 0)
+			return false;
+	}
+	return true;
 }
 
 /*
@@ -429,11 +438,8 @@ report_failover(Failover failover)
 static int
 fail_over(void)
 {
-	if (recovery_mode == RECOVERY_STANDBY && !promotion_requested())
-	{
-		if (request_promotion())
-			pg_log_info("promotion of the standby requested");
-	}
+	if (recovery_mode == RECOVERY_STANDBY && request_promotion())
+		pg_log_info("promotion of the standby requested");
 	return EXIT_NOT_AVAILABLE;
 }
 
@@ -588,7 +594,13 @@ restore_or_wait(void)
 			case RESTORE_DONE:
 				pg_log_debug("restored \"%s\" to \"%s\" after %.3f s",
 							 archive_path, restore_path, seconds_since(&start));
-				if (wal_file_kind == WALFILE_SEGMENT)
+				/*
+				 * Only the server's restart point says what is no longer
+				 * needed: another caller, such as pg_rewind reading WAL
+				 * backwards, may need older segments next.
+				 */
+				if (wal_file_kind == WALFILE_SEGMENT &&
+					recovery_mode != RECOVERY_NONE)
 					clean_archive(seg_size);
 				return EXIT_RESTORED;
 
@@ -698,6 +710,8 @@ main(int argc, char **argv)
 {
 	pg_logging_init(argv[0]);
 	set_pglocale_pgservice(argv[0], PG_TEXTDOMAIN("pg_standby"));
+	/* -s 0.5 means the same whatever the caller's locale */
+	setlocale(LC_NUMERIC, "C");
 	progname = get_progname(argv[0]);
 
 	if (argc > 1)

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "access/xlog_internal.h"
 #include "common/logging.h"
 #include "pg_standby.h"
 
@@ -236,8 +237,13 @@ copy_contents(int in_fd, int out_fd, off_t size, char *problem,
 		return RESTORE_COPY_ERROR;
 	}
 
-	if (buffer == NULL && copied < size)
-		buffer = pg_malloc(COPY_CHUNK_SIZE);
+	/* not pg_malloc(): running out of memory must not exit with 1 */
+	if (buffer == NULL && copied < size &&
+		(buffer = malloc(COPY_CHUNK_SIZE)) == NULL)
+	{
+		PROBLEM("out of memory");
+		return RESTORE_COPY_ERROR;
+	}
 	while (copied < size)
 	{
 		ssize_t		n = read_retrying(in_fd, buffer,
@@ -324,6 +330,35 @@ copy_plain_segment(int in_fd, const struct stat *st, int out_fd,
 }
 
 /*
+ * A compressed .partial file ends where its writer stopped, usually inside
+ * the stream: what was decoded is all there is, and is used.  A last page
+ * cut inside its header is dropped (it holds no record), so that the
+ * zeros it is padded with read as the end of WAL, as for a plain one.
+ */
+static RestoreResult
+trim_partial_stream(int fd, uint64 *size, char *problem, size_t problem_size)
+{
+	uint64		in_last_page = *size % XLOG_BLCKSZ;
+
+	if (in_last_page > 0 && in_last_page < SizeOfXLogLongPHD)
+		*size -= in_last_page;
+	if (*size == 0)
+	{
+		PROBLEM("compressed stream ends before the first page header");
+		return RESTORE_INVALID;
+	}
+	/* at least one whole page, so that the first header can be read */
+	if (*size < XLOG_BLCKSZ)
+		*size = XLOG_BLCKSZ;
+	if (ftruncate(fd, *size) != 0)
+	{
+		PROBLEM("could not truncate file \"%s\": %m", temporary_path);
+		return RESTORE_COPY_ERROR;
+	}
+	return RESTORE_DONE;
+}
+
+/*
  * Restore one WAL segment: copy or decompress it into a temporary file,
  * check that copy page by page, and rename it over restore_path only if
  * every check passed.  A .partial segment (the one pg_receivewal was
@@ -357,8 +392,13 @@ restore_segment(const char *archive_path, ArchiveCompression compression,
 		result = copy_plain_segment(in_fd, &st, out_fd, expect, partial,
 									&size, problem, problem_size);
 	else
+	{
 		result = decompress_file(compression, in_fd, out_fd, &size,
 								 problem, problem_size);
+		if (partial && result == RESTORE_INCOMPLETE)
+			result = trim_partial_stream(out_fd, &size, problem,
+										 problem_size);
+	}
 	close(in_fd);
 
 	if (result == RESTORE_DONE)
@@ -413,7 +453,13 @@ restore_history(const char *archive_path, const char *restore_path,
 		return RESTORE_INVALID;
 	}
 
-	contents = pg_malloc(st.st_size + 1);
+	contents = malloc(st.st_size + 1);
+	if (contents == NULL)
+	{
+		PROBLEM("out of memory");
+		close(in_fd);
+		return RESTORE_COPY_ERROR;
+	}
 	n = read_retrying(in_fd, contents, st.st_size + 1);
 	close(in_fd);
 	if (n < 0)
@@ -440,6 +486,6 @@ restore_history(const char *archive_path, const char *restore_path,
 									 problem_size))
 		result = RESTORE_COPY_ERROR;
 
-	pg_free(contents);
+	free(contents);
 	return result;
 }

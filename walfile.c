@@ -365,20 +365,22 @@ check_history_contents(WalFileKind kind, const char *data, size_t len,
 		unsigned int tli,
 					hi,
 					lo;
-		char text[	64];
+		char		line_text[64];
 		size_t		text_len;
 
 		/* not strlcpy(): it reads the source up to a NUL, and there is none */
-		text_len = Min(sizeof(text) - 1, next - line - 1);
-		memcpy(text, line, text_len);
-		text[		text_len] = '\0';
+		text_len = Min(sizeof(line_text) - 1, next - line - 1);
+		memcpy(line_text, line, text_len);
+		line_text[text_len] = '\0';
 
-		if (text[0] != '#' && strspn(text, " \t\r\n") != strlen(text))
+		if (line_text[0] != '#' &&
+			strspn(line_text, " \t\r\n") != strlen(line_text))
 		{
-			if (sscanf(text, "%u\t%X/%X", &tli, &hi, &lo) != 3 ||
+			if (sscanf(line_text, "%u\t%X/%X", &tli, &hi, &lo) != 3 ||
 				tli <= last_tli)
 			{
-				PROBLEM("line \"%s\" is not a timeline history entry", text);
+				PROBLEM("line \"%s\" is not a timeline history entry",
+						line_text);
 				return false;
 			}
 			last_tli = tli;

@@ -6,7 +6,8 @@
 # truncated, garbage, another cluster's, corrupted inside) is refused with
 # one error line and nothing is created; odd archive paths run nothing; a
 # restore path that cannot be written gives up with 255; only the server's
-# own restore path makes pg_standby wait; and cleanup with %r or -k removes
+# own restore path makes pg_standby wait; and cleanup with %r or -k, for the
+# server only, removes
 # exactly the older archived segments.
 
 use strict;
@@ -507,19 +508,36 @@ for my $case (
 		'-k 5 at segment 4: nothing removed'
 	],
 	[
-		[], $absent_segment, '000000010000000000000003', [],
+		[ '-w', '0.1' ], $absent_segment, '000000010000000000000003', [],
 		'%f absent: nothing removed'
+	],
+	[
+		[], $current, '000000010000000000000003', [],
+		'caller other than the server: nothing removed',
+		$restored
 	])
 {
-	my ($options, $name, $restart, $removed, $test_name) = @$case;
+	my ($options, $name, $restart, $removed, $test_name, $target) = @$case;
 	my $before = make_cleanup_archive();
-	reset_out();
+
+	# cleanup is for the server, which restores to pg_wal/RECOVERYXLOG
+	$target //= "$xlog/RECOVERYXLOG";
+	unlink $target;
 	($status, $stdout, $stderr) = run_standby($pgdata, @$options, $clean,
-		$name, $restored, defined $restart ? ($restart) : ());
+		$name, $target, defined $restart ? ($restart) : ());
 	is($status, $name eq $current ? 0 : 1, "$test_name: exit status");
-	is($stderr, '', "$test_name: quiet");
+	if ($name eq $current)
+	{
+		is($stderr, '', "$test_name: quiet");
+	}
+	else
+	{
+		like($stderr, qr/^pg_standby: waited 0\.1 seconds for "[^"]*$absent_segment": giving up$/m,
+			"$test_name: says it gave up waiting");
+	}
 	is(listing($clean), listing_without($before, @$removed), $test_name);
 }
+unlink "$xlog/RECOVERYXLOG";
 ok(-f $symlink_target, 'cleanup: symlink target kept');
 
 done_testing();
