@@ -549,6 +549,133 @@ finish_smart_failover(void)
 	return fail_over();
 }
 
+/* What one wait remembers between its looks at the archive. */
+typedef struct WaitState
+{
+	struct timespec start;		/* when this run began */
+	char		problem[512];	/* why the last look did not restore */
+	char		last_reported[512]; /* the last problem logged */
+	int			failed_copies;	/* copies of a present file that failed */
+	double		retry_at;		/* no copy before this many seconds */
+	off_t		growing_size;	/* at smart failover: a growing file's size */
+	struct timespec growing_since;	/* ... and since when it has it */
+	bool		waiting_logged;
+} WaitState;
+
+/* The answer is not known yet: look again after a wait. */
+#define KEEP_WAITING	(-1)
+
+/*
+ * At smart failover, a file still being written is waited for only while
+ * it grows.
+ */
+static int
+wait_for_growth(WaitState *state, double *wait_seconds)
+{
+	struct stat st;
+	off_t		size = stat(archive_path, &st) == 0 ? st.st_size : -1;
+
+	if (size != state->growing_size)
+	{
+		state->growing_size = size;
+		clock_gettime(CLOCK_MONOTONIC, &state->growing_since);
+	}
+	else if (seconds_since(&state->growing_since) >= SMART_FAILOVER_GROWTH_WAIT)
+	{
+		report_failover(FAILOVER_SMART);
+		return fail_over();
+	}
+	*wait_seconds = Min(*wait_seconds, 0.1);
+	return KEEP_WAITING;
+}
+
+/*
+ * Decide what one look at the archive means: an exit status, or
+ * KEEP_WAITING with *wait_seconds set.
+ */
+static int
+judge_result(RestoreResult result, Failover failover, uint32 seg_size,
+			 WaitState *state, double *wait_seconds)
+{
+	switch (result)
+	{
+		case RESTORE_DONE:
+			pg_log_debug("restored \"%s\" to \"%s\" after %.3f s",
+						 archive_path, restore_path,
+						 seconds_since(&state->start));
+
+			/*
+			 * Only the server's restart point says what is no longer needed:
+			 * another caller, such as pg_rewind reading WAL backwards, may
+			 * need older segments next.
+			 */
+			if (wal_file_kind == WALFILE_SEGMENT &&
+				recovery_mode != RECOVERY_NONE)
+				clean_archive(seg_size);
+			return EXIT_RESTORED;
+
+		case RESTORE_ABSENT:
+			if (wal_file_kind == WALFILE_SEGMENT && failover == FAILOVER_SMART)
+				return finish_smart_failover();
+			if (wal_file_kind != WALFILE_SEGMENT || !may_wait)
+			{
+				pg_log_debug("file \"%s\" not found", archive_path);
+				return EXIT_NOT_AVAILABLE;
+			}
+			if (!state->waiting_logged)
+			{
+				if (yield_to_read_ahead())
+					return EXIT_NOT_AVAILABLE;
+				pg_log_debug("waiting for \"%s\"", archive_path);
+				state->waiting_logged = true;
+			}
+			return KEEP_WAITING;
+
+		case RESTORE_INCOMPLETE:
+			if (!may_wait)
+			{
+				/* nobody will ask again soon: this is a refusal */
+				report_problem(state->problem, "");
+				return EXIT_NOT_AVAILABLE;
+			}
+			pg_log_debug("waiting for \"%s\": %s", archive_path,
+						 state->problem);
+			if (failover == FAILOVER_SMART)
+				return wait_for_growth(state, wait_seconds);
+			return KEEP_WAITING;
+
+		case RESTORE_INVALID:
+		case RESTORE_ARCHIVE_ERROR:
+			report_problem(state->problem, state->last_reported);
+			strlcpy(state->last_reported, state->problem,
+					sizeof(state->last_reported));
+			if (!may_wait)
+				return EXIT_NOT_AVAILABLE;
+			if (failover == FAILOVER_SMART && result == RESTORE_INVALID)
+			{
+				report_failover(failover);
+				return fail_over();
+			}
+			return KEEP_WAITING;
+
+		case RESTORE_COPY_ERROR:
+			state->failed_copies++;
+			pg_log_error("could not restore \"%s\" (attempt %d of %d): %s",
+						 archive_path, state->failed_copies, max_retries + 1,
+						 state->problem);
+			if (state->failed_copies > max_retries)
+			{
+				pg_log_error("giving up: the server stops rather than end recovery");
+				return EXIT_GAVE_UP;
+			}
+			/* progressive back-off, as the classic did */
+			*wait_seconds = sleep_seconds * state->failed_copies;
+			state->retry_at = seconds_since(&state->start) + *wait_seconds;
+			return KEEP_WAITING;
+	}
+	return KEEP_WAITING;
+}
+
 /*
  * The wait: look for the file, and for a failover request, until one of
  * them ends it.
@@ -556,21 +683,18 @@ finish_smart_failover(void)
 static int
 restore_or_wait(void)
 {
-	struct timespec start;
-	char		problem[512];
-	char		last_reported[512] = "";
-	int			failed_copies = 0;
-	off_t		growing_size = -1;
-	struct timespec growing_since;
-	bool		waiting_logged = false;
+	WaitState	state;
 
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (int attempts = 0;; attempts++)
+	memset(&state, 0, sizeof(state));
+	state.growing_size = -1;
+	clock_gettime(CLOCK_MONOTONIC, &state.start);
+
+	for (int looks = 0;; looks++)
 	{
 		Failover	failover = FAILOVER_NONE;
-		RestoreResult result;
-		uint32		seg_size = 0;
 		double		wait_seconds = sleep_seconds;
+		double		elapsed;
+		int			status;
 
 		/*
 		 * History files are never waited for, so a trigger does not concern
@@ -579,7 +703,7 @@ restore_or_wait(void)
 		 * history file.
 		 */
 		if (recovery_mode != RECOVERY_NONE &&
-			(wal_file_kind == WALFILE_SEGMENT || attempts > 0))
+			(wal_file_kind == WALFILE_SEGMENT || looks > 0))
 			failover = check_failover();
 		if (failover == FAILOVER_FAST)
 		{
@@ -587,103 +711,30 @@ restore_or_wait(void)
 			return fail_over();
 		}
 
-		problem[0] = '\0';
-		result = try_restore(false, &seg_size, problem, sizeof(problem));
-		switch (result)
+		/*
+		 * After a failed copy, the archive is not looked at again before the
+		 * back-off has passed, whatever wakes us meanwhile.
+		 */
+		elapsed = seconds_since(&state.start);
+		if (elapsed < state.retry_at)
+			wait_seconds = state.retry_at - elapsed;
+		else
 		{
-			case RESTORE_DONE:
-				pg_log_debug("restored \"%s\" to \"%s\" after %.3f s",
-							 archive_path, restore_path, seconds_since(&start));
-				/*
-				 * Only the server's restart point says what is no longer
-				 * needed: another caller, such as pg_rewind reading WAL
-				 * backwards, may need older segments next.
-				 */
-				if (wal_file_kind == WALFILE_SEGMENT &&
-					recovery_mode != RECOVERY_NONE)
-					clean_archive(seg_size);
-				return EXIT_RESTORED;
+			uint32		seg_size = 0;
+			RestoreResult result;
 
-			case RESTORE_ABSENT:
-				if (wal_file_kind != WALFILE_SEGMENT)
-				{
-					pg_log_debug("file \"%s\" not found", archive_path);
-					return EXIT_NOT_AVAILABLE;
-				}
-				if (failover == FAILOVER_SMART)
-					return finish_smart_failover();
-				if (!may_wait)
-				{
-					pg_log_debug("file \"%s\" not found", archive_path);
-					return EXIT_NOT_AVAILABLE;
-				}
-				if (!waiting_logged)
-				{
-					if (yield_to_read_ahead())
-						return EXIT_NOT_AVAILABLE;
-					pg_log_debug("waiting for \"%s\"", archive_path);
-					waiting_logged = true;
-				}
-				break;
-
-			case RESTORE_INCOMPLETE:
-				if (!may_wait)
-				{
-					/* nobody will ask again soon: this is a refusal */
-					report_problem(problem, "");
-					return EXIT_NOT_AVAILABLE;
-				}
-				pg_log_debug("waiting for \"%s\": %s", archive_path, problem);
-				if (failover == FAILOVER_SMART)
-				{
-					struct stat st;
-					off_t		size = stat(archive_path, &st) == 0 ? st.st_size : -1;
-
-					if (size != growing_size)
-					{
-						growing_size = size;
-						clock_gettime(CLOCK_MONOTONIC, &growing_since);
-					}
-					else if (seconds_since(&growing_since) >= SMART_FAILOVER_GROWTH_WAIT)
-					{
-						report_failover(failover);
-						return fail_over();
-					}
-					wait_seconds = Min(wait_seconds, 0.1);
-				}
-				break;
-
-			case RESTORE_INVALID:
-			case RESTORE_ARCHIVE_ERROR:
-				report_problem(problem, last_reported);
-				strlcpy(last_reported, problem, sizeof(last_reported));
-				if (!may_wait)
-					return EXIT_NOT_AVAILABLE;
-				if (failover == FAILOVER_SMART && result == RESTORE_INVALID)
-				{
-					report_failover(failover);
-					return fail_over();
-				}
-				break;
-
-			case RESTORE_COPY_ERROR:
-				failed_copies++;
-				pg_log_error("could not restore \"%s\" (attempt %d of %d): %s",
-							 archive_path, failed_copies, max_retries + 1,
-							 problem);
-				if (failed_copies > max_retries)
-				{
-					pg_log_error("giving up: the server stops rather than end recovery");
-					return EXIT_GAVE_UP;
-				}
-				/* progressive back-off, as the classic did */
-				wait_seconds = sleep_seconds * failed_copies;
-				break;
+			state.problem[0] = '\0';
+			result = try_restore(false, &seg_size, state.problem,
+								 sizeof(state.problem));
+			status = judge_result(result, failover, seg_size, &state,
+								  &wait_seconds);
+			if (status != KEEP_WAITING)
+				return status;
 		}
 
 		if (max_wait_seconds > 0)
 		{
-			double		remaining = max_wait_seconds - seconds_since(&start);
+			double		remaining = max_wait_seconds - seconds_since(&state.start);
 
 			if (remaining <= 0)
 			{
