@@ -33,9 +33,13 @@
 /* A file still growing at smart failover is given up after this long. */
 #define SMART_FAILOVER_GROWTH_WAIT	2.0
 
+/* An empty trigger file this recent is looked at again before it counts. */
+#define TRIGGER_SETTLE_TIME		0.1
+
 typedef enum Failover
 {
 	FAILOVER_NONE,
+	FAILOVER_UNDECIDED,			/* a trigger file is being written */
 	FAILOVER_SMART,				/* restore what is there, then end */
 	FAILOVER_FAST				/* end now */
 } Failover;
@@ -351,7 +355,7 @@ yield_to_read_ahead(void)
 					 wal_file_name);
 		return true;
 	}
-	pg_log_warning("recovery_prefetch is on: replay of the current segment is held back until \"%s\" arrives",
+	pg_log_warning("recovery_prefetch is on: replay of WAL already restored is held back while waiting for \"%s\"",
 				   wal_file_name);
 	pg_log_warning_hint("Set recovery_prefetch = off in the standby's configuration.");
 	return false;
@@ -364,6 +368,24 @@ seconds_since(const struct timespec *start)
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return (now.tv_sec - start->tv_sec) + (now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+/*
+ * "echo fast > TRIGGER" creates the file, then writes it: an empty trigger
+ * file seen within moments of its last change may not be finished yet.
+ */
+static bool
+trigger_just_created(int fd)
+{
+	struct stat st;
+	struct timespec now;
+	double		age;
+
+	if (fstat(fd, &st) != 0 || clock_gettime(CLOCK_REALTIME, &now) != 0)
+		return false;
+	age = (now.tv_sec - st.st_mtim.tv_sec) +
+		(now.tv_nsec - st.st_mtim.tv_nsec) / 1e9;
+	return age >= 0 && age < TRIGGER_SETTLE_TIME;
 }
 
 /*
@@ -399,6 +421,11 @@ check_failover(void)
 		return FAILOVER_NONE;
 	}
 	n = read(fd, content, sizeof(content) - 1);
+	if (n == 0 && trigger_just_created(fd))
+	{
+		close(fd);
+		return FAILOVER_UNDECIDED;
+	}
 	close(fd);
 	content[Max(n, 0)] = '\0';
 	content[strcspn(content, " \t\r\n")] = '\0';
@@ -438,8 +465,8 @@ report_failover(Failover failover)
 static int
 fail_over(void)
 {
-	if (recovery_mode == RECOVERY_STANDBY && request_promotion())
-		pg_log_info("promotion of the standby requested");
+	if (recovery_mode == RECOVERY_STANDBY)
+		request_promotion();
 	return EXIT_NOT_AVAILABLE;
 }
 
@@ -709,6 +736,11 @@ restore_or_wait(void)
 		{
 			report_failover(failover);
 			return fail_over();
+		}
+		if (failover == FAILOVER_UNDECIDED)
+		{
+			failover = FAILOVER_NONE;
+			wait_seconds = Min(wait_seconds, TRIGGER_SETTLE_TIME);
 		}
 
 		/*
