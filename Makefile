@@ -1,8 +1,11 @@
-# pg_standby: restore_command for a warm standby, built with PGXS or in
-# contrib/pg_standby of a PostgreSQL source tree.
+# pg_standby: restore_command for a warm standby, and pg_standby_archive,
+# the archive module that feeds it; built with PGXS or in contrib/pg_standby
+# of a PostgreSQL source tree.
 
 PGFILEDESC = "pg_standby - restore_command for a warm standby"
 PGAPPICON = win32
+
+MODULES = pg_standby_archive
 
 PROGRAM = pg_standby
 OBJS = \
@@ -20,13 +23,14 @@ PG_LIBS_INTERNAL = -L$(top_builddir)/src/fe_utils -L$(pkglibdir) -lpgfeutils
 
 # "make installcheck" needs no running server: pg_regress starts a
 # temporary instance that archives, and the TAP tests start their own.
-REGRESS = archive_setup backup_functions restore_command
+REGRESS = archive_setup backup_functions restore_command archive_module
 REGRESS_OPTS = --temp-instance=./tmp_regress --temp-config=$(srcdir)/sql/archiving.conf
 TAP_TESTS = 1
 EXTRA_CLEAN = tmp_regress
 
 # Compressed archives: each of zlib, liblz4 and libzstd whose header is
-# found is used; a missing one only leaves its format out.
+# found is used, by pg_standby to restore and by pg_standby_archive to
+# archive; a missing one only leaves its format out.
 have_header = $(shell printf '\#include <$(1)>\n' | $(CC) -E -x c - >/dev/null 2>&1 && echo yes)
 ifeq ($(call have_header,zlib.h),yes)
 PG_CPPFLAGS += -DPG_STANDBY_GZIP
@@ -59,7 +63,7 @@ FUZZ_SECONDS = 20
 EXTRA_CLEAN += $(FUZZ_TARGETS) tmp_fuzz
 
 ifdef USE_PGXS
-# A program has no use for LLVM bitcode.
+# Neither a program nor an archive module has any use for LLVM bitcode.
 override with_llvm = no
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -72,6 +76,18 @@ top_builddir = ../..
 include $(top_builddir)/src/Makefile.global
 include $(top_srcdir)/contrib/contrib-global.mk
 endif
+
+# pg_standby_archive compresses with the libraries pg_standby decompresses
+# with.  A module built from one source file gets no SHLIB_LINK: its link
+# rule takes LDFLAGS_SL, so they go there, for the module alone.
+pg_standby_archive$(DLSUFFIX): override LDFLAGS_SL += $(COMPRESSION_LIBS)
+# The module runs inside the server, which is not built with sanitizers: an
+# instrumented module could not even be loaded there.  "COPT=-fsanitize=..."
+# instruments pg_standby alone.
+no_sanitizers = $(filter-out -fsanitize=% -fno-sanitize-recover=%,$(1))
+pg_standby_archive.o pg_standby_archive$(DLSUFFIX): override CFLAGS := \
+	$(call no_sanitizers,$(CFLAGS))
+pg_standby_archive$(DLSUFFIX): override LDFLAGS := $(call no_sanitizers,$(LDFLAGS))
 
 fuzz: $(FUZZ_TARGETS)
 

@@ -63,12 +63,42 @@ BEGIN
 END
 $$;
 
--- The archive, and an archive_command that never overwrites a file and
--- never leaves a half-written one under its final name: it copies to a
--- temporary name, then renames.
+-- The archive, and pg_standby_archive, the primary's half of pg_standby,
+-- archiving into it: it never overwrites a file and never leaves a
+-- half-written one under its final name (archive_module.sql).  It is
+-- loaded from the build directory; loading it here too makes its
+-- parameters known, so that ALTER SYSTEM accepts them.
 SELECT shell('mkdir -p ' || sh_quote(regress_path('archive')));
-SELECT format('test ! -f %1$s/%%f && cp %%p %1$s/%%f.tmp && mv %1$s/%%f.tmp %1$s/%%f',
-			  sh_quote(regress_path('archive'))) AS cmd \gset
-SELECT mask(:'cmd') AS archive_command;
-ALTER SYSTEM SET archive_command TO :'cmd';
-SELECT pg_reload_conf();
+SELECT :'abs_builddir' || '/pg_standby_archive' AS library,
+	regress_path('archive') AS directory \gset
+LOAD :'library';
+ALTER SYSTEM SET archive_library TO :'library';
+ALTER SYSTEM SET pg_standby_archive.directory TO :'directory';
+
+-- A new archive_library makes the archiver exit.  The postmaster starts a
+-- new one, which loads the module, only 10 seconds after the last start,
+-- and checks again when it wakes up: a reload wakes it.
+CREATE TABLE old_archiver AS
+	SELECT pid FROM pg_stat_activity WHERE backend_type = 'archiver';
+
+DO $$
+DECLARE
+	give_up timestamptz := clock_timestamp() + interval '60 s';
+BEGIN
+	LOOP
+		PERFORM pg_reload_conf();
+		PERFORM pg_sleep(0.2);
+		PERFORM pg_stat_clear_snapshot();
+		EXIT WHEN EXISTS (SELECT FROM pg_stat_activity
+						  WHERE backend_type = 'archiver'
+							AND pid NOT IN (SELECT pid FROM old_archiver));
+		IF clock_timestamp() > give_up THEN
+			RAISE EXCEPTION 'no new archiver within 60 seconds';
+		END IF;
+	END LOOP;
+END
+$$;
+
+SELECT replace(current_setting('archive_library'), :'abs_builddir',
+			   '@abs_builddir@') AS archive_library,
+	mask(current_setting('pg_standby_archive.directory')) AS directory;
