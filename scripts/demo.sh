@@ -137,6 +137,7 @@ build() {
 		die "PostgreSQL 15 or later is needed (pg_config says \"$(pg_config --version)\")"
 	(cd "$top" && run make -s USE_PGXS=1)
 	pg_standby=$top/pg_standby
+	archive_module=$top/pg_standby_archive
 	[ -x "$pg_standby" ] || die "the build did not produce $pg_standby"
 	# initdb, pg_ctl, psql: Debian keeps them off PATH
 	PATH=$(pg_config --bindir):$PATH
@@ -183,11 +184,12 @@ create_primary() {
 	initdb -D "$primary" --auth=trust --no-locale --encoding=UTF8 --no-sync \
 		>"$demo/initdb.log" 2>&1 || { cat "$demo/initdb.log" >&2; die "initdb failed"; }
 
-	# The archive_command copies to a temporary name and renames it into
-	# place: pg_standby never sees a half-written segment under its real
-	# name.  "test ! -f" makes it refuse to overwrite a segment already
-	# archived.  (A production command would also fsync the file before the
-	# rename, as the pg_standby_archive module does.)
+	# The primary archives with pg_standby_archive, pg_standby's own archive
+	# module: each segment goes to a temporary name, is flushed to disk and
+	# renamed into place, so pg_standby never sees a half-written segment
+	# under its real name, and an archived segment is never overwritten.
+	# It is loaded from the build directory here; "make install" puts it
+	# where archive_library = 'pg_standby_archive' finds it.
 	cat >>"$primary/postgresql.conf" <<EOF
 
 # --- warm standby demo: the primary ---
@@ -196,14 +198,16 @@ port = $PRIMARY_PORT
 unix_socket_directories = '$demo'
 wal_level = replica
 archive_mode = on
-archive_command = 'test ! -f $archive/%f && cp %p $archive/%f.tmp && mv $archive/%f.tmp $archive/%f'
+archive_library = '$archive_module'
+pg_standby_archive.directory = '$archive'
 # The classic procedure ships a segment at least once a minute even when
 # the primary is quiet (archive_timeout = 60); the demo uses 5 seconds so
 # that it finishes quickly.
 archive_timeout = 5
 EOF
 	say "postgresql.conf: archive_mode = on"
-	say "postgresql.conf: archive_command = 'test ! -f $archive/%f && cp %p $archive/%f.tmp && mv $archive/%f.tmp $archive/%f'"
+	say "postgresql.conf: archive_library = '$archive_module'"
+	say "postgresql.conf: pg_standby_archive.directory = '$archive'"
 	say "postgresql.conf: archive_timeout = 5   (60 in the classic setup; shorter for the demo)"
 	start_server "$primary" primary
 	sql primary $PRIMARY_PORT "CREATE TABLE demo (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, round int NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())"
