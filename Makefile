@@ -26,29 +26,34 @@ PG_LIBS_INTERNAL = -L$(top_builddir)/src/fe_utils -L$(pkglibdir) -lpgfeutils
 REGRESS = archive_setup backup_functions restore_command archive_module
 REGRESS_OPTS = --temp-instance=./tmp_regress --temp-config=$(srcdir)/sql/archiving.conf
 TAP_TESTS = 1
+# The TAP tests run the pg_standby and load the pg_standby_archive just
+# built, from $TESTDIR.  PostgreSQL 15 sets it to the build directory;
+# 16 and later set TESTDATADIR and TESTLOGDIR instead.
+export TESTDIR = $(CURDIR)
 EXTRA_CLEAN = tmp_regress
 
 # Compressed archives: each of zlib, liblz4 and libzstd whose header is
 # found is used, by pg_standby to restore and by pg_standby_archive to
 # archive; a missing one only leaves its format out.
-have_header = $(shell printf '\#include <$(1)>\n' | $(CC) -E -x c - >/dev/null 2>&1 && echo yes)
+hash := \#
+have_header = $(shell printf '$(hash)include <$(1)>\n' | $(CC) -E -x c - >/dev/null 2>&1 && echo yes)
 ifeq ($(call have_header,zlib.h),yes)
 PG_CPPFLAGS += -DPG_STANDBY_GZIP
 COMPRESSION_LIBS += -lz
 else
-$(info pg_standby: zlib.h not found: .gz archives will not be restored (install zlib1g-dev))
+$(info pg_standby: zlib.h not found: .gz archives will be neither restored nor archived (install zlib1g-dev))
 endif
 ifeq ($(call have_header,lz4frame.h),yes)
 PG_CPPFLAGS += -DPG_STANDBY_LZ4
 COMPRESSION_LIBS += -llz4
 else
-$(info pg_standby: lz4frame.h not found: .lz4 archives will not be restored (install liblz4-dev))
+$(info pg_standby: lz4frame.h not found: .lz4 archives will be neither restored nor archived (install liblz4-dev))
 endif
 ifeq ($(call have_header,zstd.h),yes)
 PG_CPPFLAGS += -DPG_STANDBY_ZSTD
 COMPRESSION_LIBS += -lzstd
 else
-$(info pg_standby: zstd.h not found: .zst archives will not be restored (install libzstd-dev))
+$(info pg_standby: zstd.h not found: .zst archives will be neither restored nor archived (install libzstd-dev))
 endif
 PG_LIBS = $(COMPRESSION_LIBS)
 
