@@ -224,6 +224,21 @@ pg_noreturn static void compression_error(const char *path, const char *action,
 										  const char *reason);
 
 /*
+ * The archiver is the only process that loads this module.  A value it
+ * refuses when the configuration is reloaded is reported at DEBUG2 only
+ * (the postmaster reports reload errors, and it has not loaded us), and the
+ * old value stays in force: say so where the administrator looks.
+ */
+static void
+report_refused_reload(const char *name, const char *value, GucSource source)
+{
+	if (source == PGC_S_FILE && MyBackendType == B_ARCHIVER)
+		ereport(WARNING,
+				(errmsg("pg_standby_archive refuses %s = \"%s\"; the previous value stays in force",
+						name, value)));
+}
+
+/*
  * GUC check hook for pg_standby_archive.directory.  Empty means unset, and
  * the archiver waits (see unconfigured_reason()).  A relative path would be
  * taken from the data directory, where an archive has no place.
@@ -239,6 +254,7 @@ check_archive_directory(char **newval, void **extra, GucSource source)
 	if (!is_absolute_path(dir))
 	{
 		GUC_check_errdetail("The archive directory must be an absolute path.");
+		report_refused_reload("pg_standby_archive.directory", dir, source);
 		return false;
 	}
 
@@ -246,6 +262,7 @@ check_archive_directory(char **newval, void **extra, GucSource source)
 	{
 		GUC_check_errdetail("The archive directory path is longer than %d bytes.",
 							MAX_DIRECTORY_LEN);
+		report_refused_reload("pg_standby_archive.directory", dir, source);
 		return false;
 	}
 
@@ -270,6 +287,7 @@ check_archive_compression(int *newval, void **extra, GucSource source)
 						info->library);
 	GUC_check_errhint("Rebuild it with the development files of %s installed, or choose another compression.",
 					  info->library);
+	report_refused_reload("pg_standby_archive.compression", info->name, source);
 	return false;
 }
 
@@ -282,7 +300,7 @@ static const char *
 unconfigured_reason(void)
 {
 	if (archive_directory == NULL || archive_directory[0] == '\0')
-		return _("\"pg_standby_archive.directory\" is not set");
+		return _("\"pg_standby_archive.directory\" is not set (or its value was refused)");
 
 	return NULL;
 }
