@@ -299,6 +299,13 @@ decompress_file(ArchiveCompression compression, int in_fd, int out_fd,
 			PROBLEM("this pg_standby was built without support for this compression");
 			break;
 	}
+
+	/* the stream may have ended exactly where a read did: look once more */
+	if (result == RESTORE_DONE && read(in_fd, in_buf, 1) != 0)
+	{
+		PROBLEM("data follows the end of the compressed stream");
+		result = RESTORE_INVALID;
+	}
 	*size = out.written;
 	return result;
 }

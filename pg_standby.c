@@ -568,6 +568,14 @@ finish_smart_failover(void)
 	{
 		pg_log_info("smart failover: restored partial segment \"%s\"",
 					archive_path);
+
+		/*
+		 * The server replays it, then asks for this segment again.  In
+		 * standby mode, it must by then know to promote, or it would retry
+		 * for ever; it checks only after the replay, so nothing is lost.
+		 */
+		if (recovery_mode == RECOVERY_STANDBY)
+			request_promotion();
 		return EXIT_RESTORED;
 	}
 	if (result != RESTORE_ABSENT)

@@ -299,11 +299,11 @@ check_copy(int fd, off_t size, const SegmentExpectation *expect,
 
 /*
  * Put a plain segment into out_fd.  A segment shorter than its header says
- * is still being written, except a .partial one, whose end the caller pads.
+ * is still being written.
  */
 static RestoreResult
 copy_plain_segment(int in_fd, const struct stat *st, int out_fd,
-				   const SegmentExpectation *expect, bool partial,
+				   const SegmentExpectation *expect,
 				   uint64 *size, char *problem, size_t problem_size)
 {
 	RestoreResult result;
@@ -313,7 +313,7 @@ copy_plain_segment(int in_fd, const struct stat *st, int out_fd,
 							   problem_size);
 	if (result != RESTORE_DONE)
 		return result;
-	if (st->st_size < seg_size && !partial)
+	if (st->st_size < seg_size)
 	{
 		PROBLEM("file has %lld of %u bytes so far",
 				(long long) st->st_size, seg_size);
@@ -330,13 +330,15 @@ copy_plain_segment(int in_fd, const struct stat *st, int out_fd,
 }
 
 /*
- * A compressed .partial file ends where its writer stopped, usually inside
- * the stream: what was decoded is all there is, and is used.  A last page
- * cut inside its header is dropped (it holds no record), so that the
- * zeros it is padded with read as the end of WAL, as for a plain one.
+ * A .partial segment ends where its writer stopped: a compressed one
+ * usually inside its stream, an unpadded plain one anywhere.  What is there
+ * is all there is, and is used.  A last page cut inside its header is
+ * dropped (it holds no record), and the file is made at least one page
+ * long so that its header can be read; the caller then pads it with zeros
+ * to the segment size, which read as the end of WAL.
  */
 static RestoreResult
-trim_partial_stream(int fd, uint64 *size, char *problem, size_t problem_size)
+trim_partial_segment(int fd, uint64 *size, char *problem, size_t problem_size)
 {
 	uint64		in_last_page = *size % XLOG_BLCKSZ;
 
@@ -344,10 +346,9 @@ trim_partial_stream(int fd, uint64 *size, char *problem, size_t problem_size)
 		*size -= in_last_page;
 	if (*size == 0)
 	{
-		PROBLEM("compressed stream ends before the first page header");
+		PROBLEM("partial segment ends before its first page header");
 		return RESTORE_INVALID;
 	}
-	/* at least one whole page, so that the first header can be read */
 	if (*size < XLOG_BLCKSZ)
 		*size = XLOG_BLCKSZ;
 	if (ftruncate(fd, *size) != 0)
@@ -388,18 +389,26 @@ restore_segment(const char *archive_path, ArchiveCompression compression,
 		return RESTORE_COPY_ERROR;
 	}
 
-	if (compression == ARCHIVE_PLAIN)
-		result = copy_plain_segment(in_fd, &st, out_fd, expect, partial,
-									&size, problem, problem_size);
-	else
-	{
+	if (compression != ARCHIVE_PLAIN)
 		result = decompress_file(compression, in_fd, out_fd, &size,
 								 problem, problem_size);
-		if (partial && result == RESTORE_INCOMPLETE)
-			result = trim_partial_stream(out_fd, &size, problem,
-										 problem_size);
+	else if (!partial)
+		result = copy_plain_segment(in_fd, &st, out_fd, expect,
+									&size, problem, problem_size);
+	else if (st.st_size > WalSegMaxSize)
+	{
+		PROBLEM("file has %lld bytes, more than any WAL segment",
+				(long long) st.st_size);
+		result = RESTORE_INVALID;
+	}
+	else
+	{
+		size = st.st_size;
+		result = copy_contents(in_fd, out_fd, size, problem, problem_size);
 	}
 	close(in_fd);
+	if (partial && (result == RESTORE_DONE || result == RESTORE_INCOMPLETE))
+		result = trim_partial_segment(out_fd, &size, problem, problem_size);
 
 	if (result == RESTORE_DONE)
 		result = read_segment_size(out_fd, expect, seg_size, problem,
