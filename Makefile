@@ -59,7 +59,7 @@ PG_LIBS = $(COMPRESSION_LIBS)
 
 # libFuzzer targets (clang): "make fuzz" builds them, "make fuzz-run" runs
 # each for FUZZ_SECONDS from the seed corpus in fuzz/corpus/.
-FUZZ_TARGETS = fuzz/fuzz_names fuzz/fuzz_options fuzz/fuzz_segment
+FUZZ_TARGETS = fuzz/fuzz_decompress fuzz/fuzz_names fuzz/fuzz_options fuzz/fuzz_segment
 FUZZ_SOURCES = cleanup.c datadir.c decompress.c restore.c serverconf.c wait.c walfile.c
 FUZZ_CC = clang
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
@@ -96,7 +96,7 @@ pg_standby_archive$(DLSUFFIX): override LDFLAGS := $(call no_sanitizers,$(LDFLAG
 
 fuzz: $(FUZZ_TARGETS)
 
-fuzz/fuzz_names fuzz/fuzz_segment: fuzz/%: fuzz/%.c $(FUZZ_SOURCES) pg_standby.h
+fuzz/fuzz_decompress fuzz/fuzz_names fuzz/fuzz_segment: fuzz/%: fuzz/%.c $(FUZZ_SOURCES) pg_standby.h
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(CPPFLAGS) -o $@ $< $(FUZZ_SOURCES) -L$(pkglibdir) -lpgcommon -lpgport -lm $(COMPRESSION_LIBS)
 
 fuzz/fuzz_options: fuzz/fuzz_options.c pg_standby.c $(FUZZ_SOURCES) pg_standby.h
