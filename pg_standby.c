@@ -34,7 +34,7 @@
 #define SMART_FAILOVER_GROWTH_WAIT	2.0
 
 /* An empty trigger file this recent is looked at again before it counts. */
-#define TRIGGER_SETTLE_TIME		0.1
+#define TRIGGER_SETTLE_TIME		0.02
 
 typedef enum Failover
 {

@@ -12,6 +12,12 @@
  * interval (-s) remains as the fallback for whatever the kernel cannot
  * report, such as files written on another host of a network file system.
  *
+ * Closing an inotify instance that still has watches makes the process
+ * wait, at exit, for the kernel to reap them: several milliseconds, often
+ * more than the copy itself.  So watches exist only while we wait: none is
+ * set up when the first look finds the file, and they are removed as soon
+ * as the wait ends (their reaping then overlaps the copy).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres_fe.h"
@@ -29,12 +35,15 @@
 
 /* Events that may mean a file we look for has appeared or changed. */
 #define ARRIVAL_EVENTS	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_ATTRIB)
-/* Events after which the archive watch no longer follows the archive. */
-#define ARCHIVE_GONE_EVENTS (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)
 
+/* Where to watch, and the watches while they exist. */
 static const char *watched_archive_dir;
+static char watched_trigger_dir[MAXPGPATH];
+static bool inotify_unavailable = false;
 static int	inotify_fd = -1;
-static int	archive_wd = -1;
+static int	watches[3];
+static int	num_watches = 0;
+
 static int	self_pipe[2] = {-1, -1};
 static int	server_pidfd = -1;
 static pid_t server_pid = 0;
@@ -150,91 +159,91 @@ server_is_gone(void)
 }
 
 static void
-add_watch(const char *dir, uint32 mask, int *wd)
+add_watch(const char *dir)
 {
-	*wd = inotify_add_watch(inotify_fd, dir, mask | IN_MASK_ADD | IN_ONLYDIR);
-	if (*wd < 0)
-		pg_log_debug("cannot watch directory \"%s\": %m", dir);
+	int			wd;
+
+	wd = inotify_add_watch(inotify_fd, dir,
+						   ARRIVAL_EVENTS | IN_MASK_ADD | IN_ONLYDIR);
+	if (wd < 0)
+		pg_log_debug("cannot watch directory \"%s\", polling it: %m", dir);
+	else
+		watches[num_watches++] = wd;
+}
+
+/* Read and forget queued inotify events: any of them means "look again". */
+static void
+drain_inotify(void)
+{
+	char		buffer[4096] pg_attribute_aligned(__alignof__(struct inotify_event));
+
+	while (read(inotify_fd, buffer, sizeof(buffer)) > 0)
+		;
 }
 
 /*
- * (Re)establish the watch on the archive, which may have been away.  While
- * it is away, the poll interval finds it back.
+ * Watch the archive (for arrivals), the data directory (for "promote") and
+ * the trigger file's directory.  Whatever cannot be watched is polled.
  */
 static void
-watch_archive(void)
+start_watching(void)
 {
-	static bool failure_logged = false;
-
-	if (inotify_fd < 0 || archive_wd >= 0)
+	if (inotify_fd < 0 && !inotify_unavailable)
+	{
+		inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		if (inotify_fd < 0)
+		{
+			pg_log_debug("inotify is not available, polling: %m");
+			inotify_unavailable = true;
+			return;
+		}
+	}
+	if (inotify_fd < 0)
 		return;
-	archive_wd = inotify_add_watch(inotify_fd, watched_archive_dir,
-								   ARRIVAL_EVENTS | IN_DELETE_SELF |
-								   IN_MOVE_SELF | IN_MASK_ADD | IN_ONLYDIR);
-	if (archive_wd < 0 && !failure_logged)
-		pg_log_debug("cannot watch archive directory \"%s\", polling: %m",
-					 watched_archive_dir);
-	failure_logged = archive_wd < 0;
+
+	/*
+	 * Forget what the last watches left (IN_IGNORED for each removed one):
+	 * the caller looks again after this anyway.
+	 */
+	drain_inotify();
+	add_watch(watched_archive_dir);
+	add_watch(".");
+	if (watched_trigger_dir[0] != '\0')
+		add_watch(watched_trigger_dir);
+}
+
+/* Remove the watches; the kernel reaps them in the background. */
+static void
+stop_watching(void)
+{
+	for (int i = 0; i < num_watches; i++)
+		inotify_rm_watch(inotify_fd, watches[i]);
+	num_watches = 0;
 }
 
 /*
- * Set up everything the wait needs.  Whatever cannot be had (no inotify,
- * no pidfd) is replaced by polling, never by a failure.
+ * Set up what every wait needs: signal handlers, the self-pipe and the
+ * server's pidfd.  Whatever cannot be had is replaced by polling, never by
+ * a failure.
  */
 void
 wait_init(const char *archive_dir, const char *trigger_path)
 {
-	int			wd;
-
 	install_signal_handlers();
 
 	if (pipe2(self_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
 		pg_log_debug("could not create pipe: %m");
 
 	watched_archive_dir = archive_dir;
-	inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (inotify_fd < 0)
-		pg_log_debug("inotify is not available, polling: %m");
-	else
+	if (trigger_path != NULL)
 	{
-		watch_archive();
-		/* "promote" appears in the data directory, our working directory */
-		add_watch(".", ARRIVAL_EVENTS, &wd);
-		if (trigger_path != NULL)
-		{
-			char		trigger_dir[MAXPGPATH];
-
-			strlcpy(trigger_dir, trigger_path, sizeof(trigger_dir));
-			get_parent_directory(trigger_dir);
-			add_watch(trigger_dir[0] ? trigger_dir : ".", ARRIVAL_EVENTS, &wd);
-		}
+		strlcpy(watched_trigger_dir, trigger_path, sizeof(watched_trigger_dir));
+		get_parent_directory(watched_trigger_dir);
+		if (watched_trigger_dir[0] == '\0')
+			strlcpy(watched_trigger_dir, ".", sizeof(watched_trigger_dir));
 	}
 
 	watch_server_process();
-}
-
-/* Read and forget queued inotify events, noticing a lost archive watch. */
-static void
-drain_inotify(void)
-{
-	char		buffer[4096] pg_attribute_aligned(__alignof__(struct inotify_event));
-	ssize_t		n;
-
-	while ((n = read(inotify_fd, buffer, sizeof(buffer))) > 0)
-	{
-		for (char *p = buffer; p < buffer + n;)
-		{
-			struct inotify_event *event = (struct inotify_event *) p;
-
-			if (event->wd == archive_wd && (event->mask & ARCHIVE_GONE_EVENTS))
-			{
-				if (!(event->mask & IN_IGNORED))
-					inotify_rm_watch(inotify_fd, archive_wd);
-				archive_wd = -1;
-			}
-			p += sizeof(struct inotify_event) + event->len;
-		}
-	}
 }
 
 static void
@@ -259,7 +268,16 @@ wait_for_change(double seconds)
 	int			timeout_ms;
 	int			rc;
 
-	watch_archive();
+	/*
+	 * The watches begin with the first wait.  Something may have arrived
+	 * since the caller looked: look again before sleeping.
+	 */
+	if (num_watches == 0 && !inotify_unavailable)
+	{
+		start_watching();
+		if (num_watches > 0)
+			return WAIT_WOKEN;
+	}
 
 	/* Without a pidfd, look at the server at least once a second. */
 	if (server_pid != 0 && server_pidfd < 0)
@@ -284,11 +302,12 @@ wait_for_change(double seconds)
 
 	if (server_is_gone())
 		return WAIT_SERVER_GONE;
-	if (rc <= 0)
-		return rc == 0 ? WAIT_TIMEOUT : WAIT_WOKEN;
 	if (self_pipe[0] >= 0)
 		drain_pipe();
 	if (inotify_fd >= 0)
 		drain_inotify();
-	return WAIT_WOKEN;
+
+	/* the wait may be over: let the watches' reaping overlap what follows */
+	stop_watching();
+	return rc == 0 ? WAIT_TIMEOUT : WAIT_WOKEN;
 }
