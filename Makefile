@@ -16,6 +16,7 @@ OBJS = \
 	pg_standby.o \
 	restore.o \
 	serverconf.o \
+	trigger.o \
 	wait.o \
 	walfile.o
 
@@ -60,7 +61,7 @@ PG_LIBS = $(COMPRESSION_LIBS)
 # libFuzzer targets (clang): "make fuzz" builds them, "make fuzz-run" runs
 # each for FUZZ_SECONDS from the seed corpus in fuzz/corpus/.
 FUZZ_TARGETS = fuzz/fuzz_decompress fuzz/fuzz_names fuzz/fuzz_options fuzz/fuzz_segment
-FUZZ_SOURCES = cleanup.c datadir.c decompress.c restore.c serverconf.c wait.c walfile.c
+FUZZ_SOURCES = cleanup.c datadir.c decompress.c restore.c serverconf.c trigger.c wait.c walfile.c
 FUZZ_CC = clang
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-Wno-ignored-attributes

@@ -33,16 +33,6 @@
 /* A file still growing at smart failover is given up after this long. */
 #define SMART_FAILOVER_GROWTH_WAIT	2.0
 
-/* An empty trigger file this recent is looked at again before it counts. */
-#define TRIGGER_SETTLE_TIME		0.02
-
-typedef enum Failover
-{
-	FAILOVER_NONE,
-	FAILOVER_UNDECIDED,			/* a trigger file is being written */
-	FAILOVER_SMART,				/* restore what is there, then end */
-	FAILOVER_FAST				/* end now */
-} Failover;
 
 static const char *progname;
 
@@ -371,94 +361,6 @@ seconds_since(const struct timespec *start)
 }
 
 /*
- * "echo fast > TRIGGER" creates the file, then writes it: an empty trigger
- * file seen within moments of its last change may not be finished yet.
- */
-static bool
-trigger_just_created(int fd)
-{
-	struct stat st;
-	struct timespec now;
-	double		age;
-
-	if (fstat(fd, &st) != 0 || clock_gettime(CLOCK_REALTIME, &now) != 0)
-		return false;
-	age = (now.tv_sec - st.st_mtim.tv_sec) +
-		(now.tv_nsec - st.st_mtim.tv_nsec) / 1e9;
-	return age >= 0 && age < TRIGGER_SETTLE_TIME;
-}
-
-/*
- * Look for a failover request: a signal, a "promote" file (pg_ctl promote,
- * pg_promote()), or the trigger file.  A "fast" trigger file is truncated
- * so that it reads as "smart" from then on: if the server asks again for a
- * segment already restored, it gets it.
- */
-static Failover
-check_failover(void)
-{
-	char		content[16] = "";
-	ssize_t		n;
-	int			fd;
-
-	if (fast_failover_signalled() != 0)
-		return FAILOVER_FAST;
-	if (recovery_mode != RECOVERY_NONE && promotion_requested())
-		return FAILOVER_FAST;
-	if (trigger_path == NULL)
-		return FAILOVER_NONE;
-
-	/*
-	 * Read-only: closing a file opened for writing is an inotify event in the
-	 * directory we watch, which would wake us at once, forever.
-	 */
-	fd = open(trigger_path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-	{
-		if (errno != ENOENT)
-			pg_log_warning("could not open trigger file \"%s\": %m",
-						   trigger_path);
-		return FAILOVER_NONE;
-	}
-	n = read(fd, content, sizeof(content) - 1);
-	if (n == 0 && trigger_just_created(fd))
-	{
-		close(fd);
-		return FAILOVER_UNDECIDED;
-	}
-	close(fd);
-	content[Max(n, 0)] = '\0';
-	content[strcspn(content, " \t\r\n")] = '\0';
-	if (strcmp(content, "fast") == 0)
-	{
-		if (truncate(trigger_path, 0) != 0)
-			pg_log_warning("could not truncate trigger file \"%s\": %m",
-						   trigger_path);
-		return FAILOVER_FAST;
-	}
-	if (content[0] != '\0' && strcmp(content, "smart") != 0)
-		pg_log_warning("trigger file \"%s\" contains \"%s\", treated as \"smart\"",
-					   trigger_path, content);
-	return FAILOVER_SMART;
-}
-
-static void
-report_failover(Failover failover)
-{
-	int			signo = fast_failover_signalled();
-
-	if (signo == SIGINT)
-		pg_log_warning("SIGINT received: fast failover; SIGINT is deprecated for this, use SIGUSR1");
-	else if (signo != 0)
-		pg_log_info("SIGUSR1 received: fast failover");
-	else if (recovery_mode != RECOVERY_NONE && promotion_requested())
-		pg_log_info("promotion requested: fast failover");
-	else
-		pg_log_info("trigger file \"%s\" found: %s failover",
-					trigger_path, failover == FAILOVER_FAST ? "fast" : "smart");
-}
-
-/*
  * End the wait so that recovery ends.  In standby mode the server would
  * only retry, so ask it to promote first, as pg_ctl promote does.
  */
@@ -580,7 +482,7 @@ finish_smart_failover(void)
 	}
 	if (result != RESTORE_ABSENT)
 		pg_log_error("cannot restore \"%s\": %s", archive_path, problem);
-	report_failover(FAILOVER_SMART);
+	report_failover(FAILOVER_SMART, trigger_path);
 	return fail_over();
 }
 
@@ -617,7 +519,7 @@ wait_for_growth(WaitState *state, double *wait_seconds)
 	}
 	else if (seconds_since(&state->growing_since) >= SMART_FAILOVER_GROWTH_WAIT)
 	{
-		report_failover(FAILOVER_SMART);
+		report_failover(FAILOVER_SMART, trigger_path);
 		return fail_over();
 	}
 	*wait_seconds = Min(*wait_seconds, 0.1);
@@ -688,7 +590,7 @@ judge_result(RestoreResult result, Failover failover, uint32 seg_size,
 				return EXIT_NOT_AVAILABLE;
 			if (failover == FAILOVER_SMART && result == RESTORE_INVALID)
 			{
-				report_failover(failover);
+				report_failover(failover, trigger_path);
 				return fail_over();
 			}
 			return KEEP_WAITING;
@@ -739,10 +641,10 @@ restore_or_wait(void)
 		 */
 		if (recovery_mode != RECOVERY_NONE &&
 			(wal_file_kind == WALFILE_SEGMENT || looks > 0))
-			failover = check_failover();
+			failover = check_failover(trigger_path);
 		if (failover == FAILOVER_FAST)
 		{
-			report_failover(failover);
+			report_failover(failover, trigger_path);
 			return fail_over();
 		}
 		if (failover == FAILOVER_UNDECIDED)

@@ -65,6 +65,21 @@ typedef struct ArchiveFormat
 	ArchiveCompression compression;
 } ArchiveFormat;
 
+/*
+ * An empty trigger file changed this recently (seconds) may still be being
+ * written: it is looked at again after this long before it counts.
+ */
+#define TRIGGER_SETTLE_TIME		0.02
+
+/* A failover request, from the weakest to the strongest. */
+typedef enum Failover
+{
+	FAILOVER_NONE,
+	FAILOVER_UNDECIDED,			/* a trigger file is being written */
+	FAILOVER_SMART,				/* restore what is there, then end */
+	FAILOVER_FAST				/* end now */
+} Failover;
+
 /* Outcome of one attempt to restore a file. */
 typedef enum RestoreResult
 {
@@ -162,6 +177,10 @@ extern void remove_temporary_file(void);
 /* cleanup.c */
 extern void remove_old_segments(const char *archive_dir,
 								const char *restart_name);
+
+/* trigger.c */
+extern Failover check_failover(const char *trigger_path);
+extern void report_failover(Failover failover, const char *trigger_path);
 
 /* wait.c */
 typedef enum WaitEvent
