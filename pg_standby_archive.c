@@ -68,6 +68,9 @@ PG_MODULE_MAGIC;
  */
 #define MAX_DIRECTORY_LEN	(MAXPGPATH - 128)
 
+/* How much of a file is written before its writeback is started. */
+#define WRITEBACK_INTERVAL	(1024 * 1024)
+
 typedef enum ArchiveCompression
 {
 	COMPRESSION_NONE,
@@ -147,6 +150,8 @@ typedef struct ArchiveWriter
 	ArchiveCompression compression;
 	int			fd;				/* -1 when closed */
 	bool		created;		/* path exists, and is ours to remove */
+	off_t		written;		/* bytes written to fd so far */
+	off_t		flushed;		/* bytes whose writeback was started */
 	char	   *out;			/* compressed output */
 	size_t		out_size;
 #ifdef PG_STANDBY_GZIP
@@ -1288,6 +1293,18 @@ write_all(ArchiveWriter *w, const char *data, size_t len)
 		}
 		data += written;
 		len -= written;
+		w->written += written;
+	}
+
+	/*
+	 * Start writeback every megabyte, as PostgreSQL's own file copies do:
+	 * the final fsync then has little left to wait for, and the disk works
+	 * while we read and compress the next part.
+	 */
+	if (w->written - w->flushed >= WRITEBACK_INTERVAL)
+	{
+		pg_flush_data(w->fd, w->flushed, w->written - w->flushed);
+		w->flushed = w->written;
 	}
 }
 

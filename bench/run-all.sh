@@ -10,6 +10,10 @@
 # and runs as user postgres in a copy of the tree.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+# Benchmark 7 compares with rsync; it can install it only while root.
+if [ "$(id -u)" = 0 ] && ! command -v rsync >/dev/null; then
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends rsync >/dev/null
+fi
 bench_init "$0" "$@"
 
 stop_bench_servers
@@ -28,11 +32,11 @@ start=$(date +%s)
 	echo "- kernel: $(uname -sr)"
 	echo "- PostgreSQL: $(postgres --version); pgBackRest: $(pgbackrest version | sed 's/pgBackRest //')"
 	echo "- load before: $(uptime | sed 's/.*load average/load average/')"
-	echo "- parameters: QUICK=${QUICK:-} $(env | grep -E '^BENCH_(SCALE|SEGMENTS|REPS|LAG|LARGE|FAILOVER)' | sort | tr '\n' ' ')"
+	echo "- parameters: QUICK=${QUICK:-} $(env | grep -E '^BENCH_(SCALE|SEGMENTS|REPS|LAG|LARGE|FAILOVER|ARCHIVE)' | sort | tr '\n' ' ')"
 } | tee "$results"
 
 for script in 01-restore-cost 02-arrival-latency 03-replication-lag 04-failover \
-	05-catch-up 06-compressed; do
+	05-catch-up 06-compressed 07-archive-throughput; do
 	bash "$bench_top/bench/$script.sh" | tee -a "$results"
 done
 
