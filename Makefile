@@ -118,7 +118,7 @@ fuzz-run: fuzz
 .PHONY: fuzz fuzz-run
 
 # Benchmarks (bench/, results in BENCHMARKS.md): never part of the tests.
-# About 8 minutes on 2 cores; "QUICK=1" runs them with tiny counts.
+# About 12 minutes on 2 cores; "QUICK=1" runs them with tiny counts.
 bench:
 	bash bench/run-all.sh
 
