@@ -26,38 +26,17 @@ use File::Copy;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use Time::HiRes qw(usleep);
+use FindBin;
+use lib $FindBin::RealBin;
+use PgStandbyTest qw(pg_standby_binary wait_until log_position log_since restored_regex);
 
-# The pg_standby under test: the one just built, by absolute path.
-my $pg_standby = "$ENV{TESTDIR}/pg_standby";
-if (!-x $pg_standby)
-{
-	($pg_standby) =
-	  grep { -x $_ } map { "$_/pg_standby" } split(/:/, $ENV{PATH});
-}
-ok(defined $pg_standby && -x $pg_standby, 'pg_standby found')
-  or BAIL_OUT('pg_standby not found');
+my $pg_standby = pg_standby_binary();
 
 my $tempdir = PostgreSQL::Test::Utils::tempdir;
 
 # Rows committed per round; each round's rows carry its number.
 my $rows_per_round = 10;
 my $round = 0;
-
-# Poll until $check returns true, at most the default timeout.
-sub wait_until
-{
-	my ($check, $what) = @_;
-	my $deadline = time() + $PostgreSQL::Test::Utils::timeout_default;
-
-	while (time() < $deadline)
-	{
-		return 1 if $check->();
-		usleep(100_000);
-	}
-	diag("timed out waiting for $what");
-	return 0;
-}
 
 # Segment files (plain names) in a directory, sorted.
 sub archived_segments
@@ -125,18 +104,6 @@ sub copy_archive
 	}
 	closedir($dh);
 	return;
-}
-
-sub log_position
-{
-	my ($node) = @_;
-	return -s $node->logfile;
-}
-
-sub log_since
-{
-	my ($node, $offset) = @_;
-	return slurp_file($node->logfile, $offset);
 }
 
 # The archive_command of every server here: copy %p as %f into each archive
@@ -330,12 +297,6 @@ sub incomplete_regex
 	my ($archive, $segment, $size) = @_;
 	return
 	  qr/waiting for "\Q$archive\/$segment\E": file has $size of \d+ bytes so far/;
-}
-
-sub restored_regex
-{
-	my ($segment) = @_;
-	return qr/restored log file "$segment" from archive/;
 }
 
 # Ending recovery shows in the log as one of these.

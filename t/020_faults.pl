@@ -38,36 +38,16 @@ use File::Basename;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::RealBin;
+use PgStandbyTest qw(pg_standby_binary wait_until log_position log_since restored_regex);
 use Time::HiRes qw(time usleep);
 
 my $test_start = time();
 
-# The pg_standby under test: the one just built, by absolute path.
-my $pg_standby = "$ENV{TESTDIR}/pg_standby";
-if (!-x $pg_standby)
-{
-	($pg_standby) =
-	  grep { -x $_ } map { "$_/pg_standby" } split(/:/, $ENV{PATH});
-}
-ok(defined $pg_standby && -x $pg_standby, 'pg_standby found')
-  or BAIL_OUT('pg_standby not found');
+my $pg_standby = pg_standby_binary();
 
 my $tempdir = PostgreSQL::Test::Utils::tempdir;
-
-# Poll until $check returns true, at most the default timeout.
-sub wait_until
-{
-	my ($check, $what) = @_;
-	my $deadline = time() + $PostgreSQL::Test::Utils::timeout_default;
-
-	while (time() < $deadline)
-	{
-		return 1 if $check->();
-		usleep(100_000);
-	}
-	diag("timed out waiting for $what");
-	return 0;
-}
 
 sub read_binary
 {
@@ -122,18 +102,6 @@ sub next_segment
 	# 16MB segments, as initdb makes them by default
 	($log, $seg) = ($log + 1, 0) if ++$seg > 0xFF;
 	return sprintf('%08X%08X%08X', $tli, $log, $seg);
-}
-
-sub log_position
-{
-	my ($node) = @_;
-	return -s $node->logfile;
-}
-
-sub log_since
-{
-	my ($node, $offset) = @_;
-	return slurp_file($node->logfile, $offset);
 }
 
 sub count_matches
@@ -357,12 +325,6 @@ sub cannot_restore_regex
 	my ($segment, $reason) = @_;
 	$reason = qr/.*/ unless defined $reason;
 	return qr/pg_standby: error: cannot restore "\Q$archive\/$segment\E": $reason/;
-}
-
-sub restored_regex
-{
-	my ($segment) = @_;
-	return qr/restored log file "$segment" from archive/;
 }
 
 # Wait until pg_standby waits for $segment (one process with it on its

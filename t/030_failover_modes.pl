@@ -26,17 +26,12 @@ use File::Copy;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use Time::HiRes qw(time usleep);
+use FindBin;
+use lib $FindBin::RealBin;
+use PgStandbyTest qw(pg_standby_binary wait_until log_position log_since restored_regex);
+use Time::HiRes qw(time);
 
-# The pg_standby under test: the one just built, by absolute path.
-my $pg_standby = "$ENV{TESTDIR}/pg_standby";
-if (!-x $pg_standby)
-{
-	($pg_standby) =
-	  grep { -x $_ } map { "$_/pg_standby" } split(/:/, $ENV{PATH});
-}
-ok(defined $pg_standby && -x $pg_standby, 'pg_standby found')
-  or BAIL_OUT('pg_standby not found');
+my $pg_standby = pg_standby_binary();
 
 my $tempdir = PostgreSQL::Test::Utils::tempdir;
 my $timeout = $PostgreSQL::Test::Utils::timeout_default;
@@ -46,21 +41,6 @@ my $timeout = $PostgreSQL::Test::Utils::timeout_default;
 # from each segment's header.
 my $seg_size = 1024 * 1024;
 
-# Poll until $check returns true, at most the default timeout.
-sub wait_until
-{
-	my ($check, $what) = @_;
-	my $deadline = time() + $timeout;
-
-	while (time() < $deadline)
-	{
-		return 1 if $check->();
-		usleep(100_000);
-	}
-	diag("timed out waiting for $what");
-	return 0;
-}
-
 sub next_segment
 {
 	my ($name) = @_;
@@ -69,18 +49,6 @@ sub next_segment
 
 	($log, $seg) = ($log + 1, 0) if ++$seg >= $segs_per_id;
 	return sprintf('%08X%08X%08X', $tli, $log, $seg);
-}
-
-sub log_position
-{
-	my ($node) = @_;
-	return -s $node->logfile;
-}
-
-sub log_since
-{
-	my ($node, $offset) = @_;
-	return slurp_file($node->logfile, $offset);
 }
 
 # The primary archives atomically (a temporary name, then a rename) into
@@ -181,12 +149,6 @@ sub waiting_regex
 {
 	my ($segment) = @_;
 	return qr/pg_standby: waiting for "\Q$archive\/$segment\E"/;
-}
-
-sub restored_regex
-{
-	my ($segment) = @_;
-	return qr/restored log file "$segment" from archive/;
 }
 
 # Start the standby and wait until it has replayed the whole archive and

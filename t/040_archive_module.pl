@@ -30,6 +30,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::RealBin;
+use PgStandbyTest qw(wait_until);
 use Time::HiRes qw(usleep);
 
 # What is under test: the module and the program just built.
@@ -52,21 +55,6 @@ my %decompressor = (
 	gzip => [ 'gzip', '-dc' ],
 	lz4 => [ 'lz4', '-dc' ],
 	zstd => [ 'zstd', '-dc', '-q' ]);
-
-# Poll until $check returns true, at most the default timeout.
-sub wait_until
-{
-	my ($check, $what) = @_;
-	my $deadline = time() + $PostgreSQL::Test::Utils::timeout_default;
-
-	while (time() < $deadline)
-	{
-		return 1 if $check->();
-		usleep(100_000);
-	}
-	diag("timed out waiting for $what");
-	return 0;
-}
 
 sub read_binary
 {

@@ -24,41 +24,18 @@ use File::Compare;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::RealBin;
+use PgStandbyTest qw(pg_standby_binary wait_until log_position log_since);
 use IPC::Run;
-use Time::HiRes qw(usleep);
 
-# The pg_standby under test: the one just built, by absolute path.
-my $pg_standby = "$ENV{TESTDIR}/pg_standby";
-if (!-x $pg_standby)
-{
-	($pg_standby) =
-	  grep { -x $_ } map { "$_/pg_standby" } split(/:/, $ENV{PATH});
-}
-ok(defined $pg_standby && -x $pg_standby, 'pg_standby found')
-  or BAIL_OUT('pg_standby not found');
+my $pg_standby = pg_standby_binary();
 
 my ($help) = run_command([ $pg_standby, '--help' ]);
 like($help, qr/NAME NAME\.gz NAME\.lz4 NAME\.zst/,
 	'pg_standby was built with gzip, lz4 and zstd');
 
 my $tempdir = PostgreSQL::Test::Utils::tempdir;
-
-# Poll until $check returns true, at most $seconds (default: the default
-# timeout).
-sub wait_until
-{
-	my ($check, $what, $seconds) = @_;
-	my $deadline =
-	  time() + ($seconds // $PostgreSQL::Test::Utils::timeout_default);
-
-	while (time() < $deadline)
-	{
-		return 1 if $check->();
-		usleep(100_000);
-	}
-	diag("timed out waiting for $what");
-	return 0;
-}
 
 sub read_binary
 {
@@ -88,18 +65,6 @@ sub place
 	write_binary("$path.tmp", $data);
 	rename("$path.tmp", $path) or die "could not rename to \"$path\": $!";
 	return;
-}
-
-sub log_position
-{
-	my ($node) = @_;
-	return -s $node->logfile;
-}
-
-sub log_since
-{
-	my ($node, $offset) = @_;
-	return slurp_file($node->logfile, $offset);
 }
 
 # The first bytes of each compressed format.

@@ -14,35 +14,14 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::RealBin;
+use PgStandbyTest qw(pg_standby_binary wait_until);
 use IPC::Run;
-use Time::HiRes qw(usleep);
 
-# The pg_standby under test: the one just built, by absolute path.
-my $pg_standby = "$ENV{TESTDIR}/pg_standby";
-if (!-x $pg_standby)
-{
-	($pg_standby) =
-	  grep { -x $_ } map { "$_/pg_standby" } split(/:/, $ENV{PATH});
-}
-ok(defined $pg_standby && -x $pg_standby, 'pg_standby found')
-  or BAIL_OUT('pg_standby not found');
+my $pg_standby = pg_standby_binary();
 
 my $tempdir = PostgreSQL::Test::Utils::tempdir;
-
-# Poll until $check returns true, at most the default timeout.
-sub wait_until
-{
-	my ($check, $what) = @_;
-	my $deadline = time() + $PostgreSQL::Test::Utils::timeout_default;
-
-	while (time() < $deadline)
-	{
-		return 1 if $check->();
-		usleep(100_000);
-	}
-	diag("timed out waiting for $what");
-	return 0;
-}
 
 # A primary archiving into $archive with an archive_command that writes
 # atomically and takes an identical file already there for success (the
