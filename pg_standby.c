@@ -51,7 +51,6 @@ static bool link_requested = false;
 /* What the request is */
 static WalFileKind wal_file_kind;
 static RecoveryMode recovery_mode;
-static bool may_wait;			/* is waiting for a segment allowed? */
 static char archive_path[MAXPGPATH];
 static SegmentExpectation expectation;
 
@@ -245,6 +244,22 @@ standby_streams(void)
 }
 
 /*
+ * May we wait for a segment?  Only the server may be made to wait, and not
+ * a standby that could stream instead.  Decided when first needed, so that
+ * a restore of a file already present never reads the server's
+ * configuration.
+ */
+static bool
+waiting_allowed(void)
+{
+	static int	allowed = -1;
+
+	if (allowed < 0)
+		allowed = recovery_mode != RECOVERY_NONE && !standby_streams();
+	return allowed;
+}
+
+/*
  * Check the request against what the server may ask for, and learn what a
  * segment must match.  Anything odd is a configuration error: we never
  * read or write a path built from a name the server would not send.
@@ -279,7 +294,6 @@ check_request(void)
 			 archive_dir, wal_file_name);
 
 	recovery_mode = detect_recovery_mode(restore_path);
-	may_wait = recovery_mode != RECOVERY_NONE && !standby_streams();
 
 	expectation.name = wal_file_name;
 	if (wal_file_kind == WALFILE_SEGMENT)
@@ -554,7 +568,7 @@ judge_result(RestoreResult result, Failover failover, uint32 seg_size,
 		case RESTORE_ABSENT:
 			if (wal_file_kind == WALFILE_SEGMENT && failover == FAILOVER_SMART)
 				return finish_smart_failover();
-			if (wal_file_kind != WALFILE_SEGMENT || !may_wait)
+			if (wal_file_kind != WALFILE_SEGMENT || !waiting_allowed())
 			{
 				pg_log_debug("file \"%s\" not found", archive_path);
 				return EXIT_NOT_AVAILABLE;
@@ -569,7 +583,7 @@ judge_result(RestoreResult result, Failover failover, uint32 seg_size,
 			return KEEP_WAITING;
 
 		case RESTORE_INCOMPLETE:
-			if (!may_wait)
+			if (!waiting_allowed())
 			{
 				/* nobody will ask again soon: this is a refusal */
 				report_problem(state->problem, "");
@@ -586,7 +600,7 @@ judge_result(RestoreResult result, Failover failover, uint32 seg_size,
 			report_problem(state->problem, state->last_reported);
 			strlcpy(state->last_reported, state->problem,
 					sizeof(state->last_reported));
-			if (!may_wait)
+			if (!waiting_allowed())
 				return EXIT_NOT_AVAILABLE;
 			if (failover == FAILOVER_SMART && result == RESTORE_INVALID)
 			{
