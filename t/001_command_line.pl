@@ -9,11 +9,10 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use IPC::Run;
+use FindBin;
+use lib $FindBin::RealBin;
+use PgStandbyTest qw(run_pg_standby);
 
-# PG_STANDBY_WRAPPER runs pg_standby under a checker such as valgrind (see
-# .ci/run); it must keep pg_standby's stdout, stderr and exit status.
-my @wrapper = split(' ', $ENV{PG_STANDBY_WRAPPER} // '');
 
 my $tempdir = PostgreSQL::Test::Utils::tempdir;
 
@@ -37,27 +36,13 @@ sub listing
 	return join(' ', sort grep { $_ ne '.' && $_ ne '..' } slurp_dir($dir));
 }
 
-my $archive_listing = listing($archive);
-
 # Run pg_standby in $cwd; returns (exit status, stdout, stderr).
 sub run_standby
 {
-	my (@args) = @_;
-	my ($stdout, $stderr) = ('', '');
-
-	print("# Running: pg_standby " . join(' ', map { "'$_'" } @args) . "\n");
-	my $h = IPC::Run::start(
-		[ @wrapper, 'pg_standby', @args ],
-		init => sub { chdir $cwd or die "could not chdir to \"$cwd\": $!" },
-		'<' => \undef,
-		'>' => \$stdout,
-		'2>' => \$stderr,
-		IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
-	$h->finish;
-	my $status = $h->full_result(0);
-	die "pg_standby died by signal " . ($status & 127) if $status & 127;
-	return ($status >> 8, $stdout, $stderr);
+	return (run_pg_standby($cwd, @_))[0 .. 2];
 }
+
+my $archive_listing = listing($archive);
 
 program_help_ok('pg_standby');
 program_version_ok('pg_standby');

@@ -14,17 +14,15 @@ use strict;
 use warnings;
 use Fcntl qw(S_IMODE);
 use File::Path qw(make_path rmtree);
-use Time::HiRes qw(time);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use IPC::Run;
+use FindBin;
+use lib $FindBin::RealBin;
+use PgStandbyTest qw(run_pg_standby);
 
 my $tempdir = PostgreSQL::Test::Utils::tempdir;
 
-# PG_STANDBY_WRAPPER runs pg_standby under a checker such as valgrind (see
-# .ci/run); it must keep pg_standby's stdout, stderr and exit status.
-my @wrapper = split(' ', $ENV{PG_STANDBY_WRAPPER} // '');
 
 # A primary that archives, with a few segments: the second one holds many
 # pages of WAL.
@@ -93,30 +91,6 @@ sub listing
 	return join(' ', sort grep { $_ ne '.' && $_ ne '..' } slurp_dir($dir));
 }
 
-# Run pg_standby in $cwd; returns (exit status, stdout, stderr, seconds).
-sub run_standby
-{
-	my ($cwd, @args) = @_;
-	my ($stdout, $stderr) = ('', '');
-
-	print("# Running in $cwd: pg_standby "
-		  . join(' ', map { "'$_'" } @args) . "\n");
-	my $start = time();
-	my $h = IPC::Run::start(
-		[ @wrapper, 'pg_standby', @args ],
-		init => sub { chdir $cwd or die "could not chdir to \"$cwd\": $!" },
-		'<' => \undef,
-		'>' => \$stdout,
-		'2>' => \$stderr,
-		IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
-	$h->finish;
-	my $elapsed = time() - $start;
-	my $status = $h->full_result(0);
-	die "pg_standby died by signal " . ($status & 127) if $status & 127;
-	print("# exit status " . ($status >> 8) . ", stderr:\n$stderr");
-	return ($status >> 8, $stdout, $stderr, $elapsed);
-}
-
 sub write_file
 {
 	my ($path, $contents) = @_;
@@ -149,7 +123,7 @@ my $seg = $segments[1];
 # A segment restores byte-identical, quietly, with mode 0600 and no
 # temporary file left behind.
 my ($status, $stdout, $stderr, $elapsed) =
-  run_standby($pgdata, $archive, $seg, $restored);
+  run_pg_standby($pgdata, $archive, $seg, $restored);
 is($status, 0, 'segment: exit status 0');
 is($stderr, '', 'segment: quiet');
 ok(same_contents($restored, "$archive/$seg"), 'segment: byte-identical');
@@ -160,7 +134,7 @@ is(listing($out), 'restored', 'segment: no temporary file left');
 # temporary file left by a killed run is replaced too.
 write_file($restored, 'old contents');
 write_file("$restored.pg_standby.tmp", 'left by a killed run');
-($status, $stdout, $stderr) = run_standby($pgdata, $archive, $seg, $restored);
+($status, $stdout, $stderr) = run_pg_standby($pgdata, $archive, $seg, $restored);
 is($status, 0, 'segment again: exit status 0');
 ok(same_contents($restored, "$archive/$seg"),
 	'segment again: replaces the file at XLOGFILEPATH');
@@ -171,7 +145,7 @@ my $linked = "$tempdir/linked";
 mkdir $linked;
 symlink("$archive/$seg", "$linked/$seg") or die "could not symlink: $!";
 reset_out();
-($status, $stdout, $stderr) = run_standby($pgdata, $linked, $seg, $restored);
+($status, $stdout, $stderr) = run_pg_standby($pgdata, $linked, $seg, $restored);
 is($status, 0, 'symlink to a valid segment: exit status 0');
 ok(same_contents($restored, "$archive/$seg"),
 	'symlink to a valid segment: byte-identical');
@@ -185,7 +159,7 @@ for my $case ([ $hist, '00000002.history' ], [ $archive, $backup_history ])
 {
 	my ($dir, $name) = @$case;
 	reset_out();
-	($status, $stdout, $stderr) = run_standby($pgdata, $dir, $name, $restored);
+	($status, $stdout, $stderr) = run_pg_standby($pgdata, $dir, $name, $restored);
 	is($status, 0, "$name: exit status 0");
 	is($stderr, '', "$name: quiet");
 	ok(same_contents($restored, "$dir/$name"), "$name: byte-identical");
@@ -200,7 +174,7 @@ for my $name ('0000000100000000000000F0', '00000002.history',
 {
 	reset_out();
 	($status, $stdout, $stderr, $elapsed) =
-	  run_standby($pgdata, '-w', '20', $archive, $name, $restored);
+	  run_pg_standby($pgdata, '-w', '20', $archive, $name, $restored);
 	is($status, 1, "absent $name: exit status 1");
 	cmp_ok($elapsed, '<', 10, "absent $name: answered at once");
 	is($stderr, '', "absent $name: quiet");
@@ -215,7 +189,7 @@ sub refused_ok
 	local $Test::Builder::Level = $Test::Builder::Level + 1;
 
 	reset_out();
-	my ($status, $stdout, $stderr) = run_standby($cwd, $dir, $name, $restored);
+	my ($status, $stdout, $stderr) = run_pg_standby($cwd, $dir, $name, $restored);
 	is($status, 1, "$test_name: exit status 1");
 	like(
 		$stderr,
@@ -356,7 +330,7 @@ link("$archive/$seg", "$weird/$seg") or die "could not link: $!";
 my $weird_out = "$tempdir/out 'q' \$(touch pwned4) ; touch pwned5";
 mkdir $weird_out or die "could not create \"$weird_out\": $!";
 ($status, $stdout, $stderr) =
-  run_standby($pgdata, $weird, $seg, "$weird_out/restored");
+  run_pg_standby($pgdata, $weird, $seg, "$weird_out/restored");
 is($status, 0, 'archive path with shell syntax: exit status 0');
 ok(same_contents("$weird_out/restored", "$archive/$seg"),
 	'archive path with shell syntax: byte-identical');
@@ -375,7 +349,7 @@ SKIP:
 	mkdir $ro;
 	chmod 0500, $ro or die "could not chmod \"$ro\": $!";
 	($status, $stdout, $stderr) =
-	  run_standby($pgdata, '-r', '1', '-s', '0.01', $archive, $seg,
+	  run_pg_standby($pgdata, '-r', '1', '-s', '0.01', $archive, $seg,
 		"$ro/restored");
 	chmod 0700, $ro or die "could not chmod \"$ro\": $!";
 	is($status, 255, 'unwritable restore directory: exit status 255');
@@ -400,22 +374,22 @@ SKIP:
 my $xlog = "$tempdir/pg_wal";
 mkdir $xlog;
 ($status, $stdout, $stderr) =
-  run_standby($pgdata, $archive, $seg, "$xlog/RECOVERYXLOG");
+  run_pg_standby($pgdata, $archive, $seg, "$xlog/RECOVERYXLOG");
 is($status, 0, 'RECOVERYXLOG: exit status 0');
 ok(same_contents("$xlog/RECOVERYXLOG", "$archive/$seg"),
 	'RECOVERYXLOG: byte-identical');
 unlink "$xlog/RECOVERYXLOG";
-($status, $stdout, $stderr) = run_standby($pgdata, $hist, '00000002.history',
+($status, $stdout, $stderr) = run_pg_standby($pgdata, $hist, '00000002.history',
 	"$xlog/RECOVERYHISTORY");
 is($status, 0, 'RECOVERYHISTORY: exit status 0');
 ok(same_contents("$xlog/RECOVERYHISTORY", "$hist/00000002.history"),
 	'RECOVERYHISTORY: byte-identical');
 unlink "$xlog/RECOVERYHISTORY";
-($status, $stdout, $stderr, $elapsed) = run_standby($pgdata, '-w', '20',
+($status, $stdout, $stderr, $elapsed) = run_pg_standby($pgdata, '-w', '20',
 	$archive, '00000003.history', "$xlog/RECOVERYHISTORY");
 is($status, 1, 'RECOVERYHISTORY, absent: exit status 1');
 cmp_ok($elapsed, '<', 10, 'RECOVERYHISTORY, absent: answered at once');
-($status, $stdout, $stderr, $elapsed) = run_standby($pgdata, '-w', '0.3',
+($status, $stdout, $stderr, $elapsed) = run_pg_standby($pgdata, '-w', '0.3',
 	$archive, '0000000100000000000000F0', "$xlog/RECOVERYXLOG");
 is($status, 1, 'RECOVERYXLOG, absent, -w 0.3: exit status 1');
 cmp_ok($elapsed, '>=', 0.3, 'RECOVERYXLOG, absent, -w 0.3: waited');
@@ -523,7 +497,7 @@ for my $case (
 	# cleanup is for the server, which restores to pg_wal/RECOVERYXLOG
 	$target //= "$xlog/RECOVERYXLOG";
 	unlink $target;
-	($status, $stdout, $stderr) = run_standby($pgdata, @$options, $clean,
+	($status, $stdout, $stderr) = run_pg_standby($pgdata, @$options, $clean,
 		$name, $target, defined $restart ? ($restart) : ());
 	is($status, $name eq $current ? 0 : 1, "$test_name: exit status");
 	if ($name eq $current)

@@ -8,10 +8,15 @@ use warnings;
 use Exporter 'import';
 use PostgreSQL::Test::Utils;
 use Test::More;
-use Time::HiRes qw(usleep);
+use IPC::Run;
+use Time::HiRes qw(time usleep);
 
-our @EXPORT_OK =
-  qw(pg_standby_binary wait_until log_position log_since restored_regex);
+our @EXPORT_OK = qw(pg_standby_binary run_pg_standby wait_until
+  log_position log_since restored_regex);
+
+# PG_STANDBY_WRAPPER runs pg_standby under a checker such as valgrind (see
+# .ci/run); it must keep pg_standby's stdout, stderr and exit status.
+my @wrapper = split(' ', $ENV{PG_STANDBY_WRAPPER} // '');
 
 # The pg_standby under test: the one just built, in the build directory,
 # which the Makefile exports as TESTDIR on every PostgreSQL version.
@@ -22,6 +27,31 @@ sub pg_standby_binary
 	ok(-x $path, 'pg_standby found')
 	  or BAIL_OUT("pg_standby not found at \"$path\"");
 	return $path;
+}
+
+# Run pg_standby (found in PATH) in directory $cwd, with no standard input;
+# returns (exit status, stdout, stderr, seconds).  Death by a signal is a
+# test failure.
+sub run_pg_standby
+{
+	my ($cwd, @args) = @_;
+	my ($stdout, $stderr) = ('', '');
+
+	note("running in $cwd: pg_standby " . join(' ', map { "'$_'" } @args));
+	my $start = time();
+	my $h = IPC::Run::start(
+		[ @wrapper, 'pg_standby', @args ],
+		init => sub { chdir $cwd or die "could not chdir to \"$cwd\": $!" },
+		'<' => \undef,
+		'>' => \$stdout,
+		'2>' => \$stderr,
+		IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
+	$h->finish;
+	my $elapsed = time() - $start;
+	my $status = $h->full_result(0);
+	die "pg_standby died by signal " . ($status & 127) if $status & 127;
+	note("exit status " . ($status >> 8) . ", stderr:\n$stderr");
+	return ($status >> 8, $stdout, $stderr, $elapsed);
 }
 
 # Poll until $check returns true, at most $seconds (default: the default
