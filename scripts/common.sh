@@ -5,14 +5,16 @@
 PG_STANDBY_USER=${PG_STANDBY_USER:-postgres}
 
 # Print a directory the unprivileged user can build in: the tree itself
-# when we are not root, else a fresh copy of it owned by that user.
+# when we are not root, else a fresh copy of it owned by that user, under
+# PG_STANDBY_BUILD_ROOT (default /tmp) so that several checkouts can be
+# tested at once.
 unprivileged_copy() {
 	local top=$1 purpose=$2 dir
 	if [ "$(id -u)" != 0 ]; then
 		echo "$top"
 		return
 	fi
-	dir=/tmp/pg_standby-$purpose
+	dir=${PG_STANDBY_BUILD_ROOT:-/tmp}/pg_standby-$purpose
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	(cd "$top" && tar --exclude=.git --exclude='*.o' --exclude=tmp_check \
