@@ -2,9 +2,12 @@
 # Build pg_standby with warnings as errors and run every test ("make
 # installcheck": the pg_regress files in sql/ and the TAP tests in t/).
 #
-# Usage: bash scripts/test.sh [--sanitize]
+# Usage: bash scripts/test.sh [--sanitize] [MAKE_VARIABLE=VALUE]...
 #   --sanitize  build with AddressSanitizer and UndefinedBehaviorSanitizer,
 #               run the same tests, and fail if any sanitizer reported
+#   e.g. bash scripts/test.sh REGRESS= PROVE_TESTS=t/002_direct_restore.pl
+#   (variables for "make installcheck": REGRESS= skips the pg_regress files,
+#   PROVE_TESTS selects TAP tests)
 #
 # The tests start PostgreSQL servers, which refuse to run as root.  Run as
 # root, this script installs what is missing, then builds and tests a copy
@@ -18,7 +21,14 @@ purpose=test
 if [ "${1:-}" = --sanitize ]; then
 	copt="$copt -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 	purpose=sanitize
+	shift
 fi
+for arg in "$@"; do
+	case $arg in
+		[A-Za-z_]*=*) ;;
+		*) echo "test: not a make variable assignment: \"$arg\"" >&2; exit 2 ;;
+	esac
+done
 
 bash "$top/scripts/install-deps.sh"
 build_dir=$(unprivileged_copy "$top" "$purpose")
@@ -39,7 +49,7 @@ show_logs() {
 }
 
 run_unprivileged "$build_dir" make -s USE_PGXS=1 COPT="$copt"
-run_unprivileged "$build_dir" make -s USE_PGXS=1 installcheck PROVE_FLAGS="--timer" ||
+run_unprivileged "$build_dir" make -s USE_PGXS=1 installcheck PROVE_FLAGS="--timer" "$@" ||
 	{ status=$?; show_logs; exit $status; }
 
 if [ -n "$(ls -A "$reports")" ]; then
