@@ -14,6 +14,8 @@ OBJS = \
 	datadir.o \
 	decompress.o \
 	pg_standby.o \
+	promote.o \
+	readahead.o \
 	restore.o \
 	serverconf.o \
 	trigger.o \
@@ -61,7 +63,8 @@ PG_LIBS = $(COMPRESSION_LIBS)
 # libFuzzer targets (clang): "make fuzz" builds them, "make fuzz-run" runs
 # each for FUZZ_SECONDS from the seed corpus in fuzz/corpus/.
 FUZZ_TARGETS = fuzz/fuzz_decompress fuzz/fuzz_names fuzz/fuzz_options fuzz/fuzz_segment
-FUZZ_SOURCES = cleanup.c datadir.c decompress.c restore.c serverconf.c trigger.c wait.c walfile.c
+FUZZ_SOURCES = cleanup.c datadir.c decompress.c promote.c readahead.c restore.c serverconf.c trigger.c wait.c walfile.c
+FUZZ_HEADERS = $(wildcard *.h)
 FUZZ_CC = clang
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-Wno-ignored-attributes
@@ -97,10 +100,10 @@ pg_standby_archive$(DLSUFFIX): override LDFLAGS := $(call no_sanitizers,$(LDFLAG
 
 fuzz: $(FUZZ_TARGETS)
 
-fuzz/fuzz_decompress fuzz/fuzz_names fuzz/fuzz_segment: fuzz/%: fuzz/%.c $(FUZZ_SOURCES) pg_standby.h
+fuzz/fuzz_decompress fuzz/fuzz_names fuzz/fuzz_segment: fuzz/%: fuzz/%.c $(FUZZ_SOURCES) $(FUZZ_HEADERS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(CPPFLAGS) -o $@ $< $(FUZZ_SOURCES) -L$(pkglibdir) -lpgcommon -lpgport -lm $(COMPRESSION_LIBS)
 
-fuzz/fuzz_options: fuzz/fuzz_options.c pg_standby.c $(FUZZ_SOURCES) pg_standby.h
+fuzz/fuzz_options: fuzz/fuzz_options.c pg_standby.c $(FUZZ_SOURCES) $(FUZZ_HEADERS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(CPPFLAGS) -o $@ $< $(FUZZ_SOURCES) -L$(pkglibdir) -lpgfeutils -lpgcommon -lpgport -lm $(COMPRESSION_LIBS)
 
 fuzz-run: fuzz

@@ -19,8 +19,8 @@
 #include <unistd.h>
 
 #include "access/xlog_internal.h"
+#include "cleanup.h"
 #include "common/logging.h"
-#include "pg_standby.h"
 
 /* Suffixes under which a segment may be stored, besides its plain name. */
 static const char *const segment_suffixes[] = {"", ".gz", ".lz4", ".zst"};

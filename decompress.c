@@ -27,7 +27,7 @@
 #endif
 
 #include "access/xlog_internal.h"
-#include "pg_standby.h"
+#include "decompress.h"
 
 #define CHUNK_SIZE	(256 * 1024)
 

@@ -25,10 +25,24 @@
 #include <unistd.h>
 
 #include "access/xlog_internal.h"
+#include "cleanup.h"
 #include "common/logging.h"
+#include "datadir.h"
+#include "decompress.h"
 #include "fe_utils/option_utils.h"
 #include "getopt_long.h"
 #include "pg_standby.h"
+#include "promote.h"
+#include "readahead.h"
+#include "restore.h"
+#include "serverconf.h"
+#include "trigger.h"
+#include "wait.h"
+
+/* PostgreSQL 18 replaced pg_attribute_noreturn() with pg_noreturn. */
+#ifndef pg_noreturn
+#define pg_noreturn pg_attribute_noreturn()
+#endif
 
 /* A file still growing at smart failover is given up after this long. */
 #define SMART_FAILOVER_GROWTH_WAIT	2.0
@@ -51,7 +65,6 @@ static bool link_requested = false;
 /* What the request is */
 static WalFileKind wal_file_kind;
 static RecoveryMode recovery_mode;
-static char archive_path[MAXPGPATH];
 static SegmentExpectation expectation;
 
 static void
@@ -282,16 +295,12 @@ check_request(void)
 		pg_log_error_detail("Expected a segment file name, as the server passes for %%r.");
 		configuration_error();
 	}
-	if (snprintf(archive_path, sizeof(archive_path), "%s/%s.zst.partial",
-				 archive_dir, wal_file_name) >= sizeof(archive_path) ||
-		strlen(restore_path) + strlen(".pg_standby.tmp") >= MAXPGPATH)
+	if (!archive_path_fits(archive_dir, wal_file_name) ||
+		!restore_path_fits(restore_path))
 	{
 		pg_log_error("path name too long");
 		configuration_error();
 	}
-
-	snprintf(archive_path, sizeof(archive_path), "%s/%s",
-			 archive_dir, wal_file_name);
 
 	recovery_mode = detect_recovery_mode(restore_path);
 
@@ -315,27 +324,6 @@ check_request(void)
 
 	if (link_requested && wal_file_kind == WALFILE_TIMELINE_HISTORY)
 		pg_log_warning("option -l/--link is ignored: files are always copied");
-}
-
-/*
- * The server's read-ahead (recovery_prefetch, "try" by default) asks for
- * the next segment before it has replayed the current one.  Is it on?
- */
-static bool
-read_ahead_enabled(void)
-{
-	char		prefetch[64];
-
-	static const char *const off_values[] = {"off", "false", "no", "0"};
-
-	if (!read_server_setting("recovery_prefetch", prefetch, sizeof(prefetch)))
-		return true;			/* the default, "try" */
-	for (int i = 0; i < lengthof(off_values); i++)
-	{
-		if (pg_strcasecmp(prefetch, off_values[i]) == 0)
-			return false;
-	}
-	return true;
 }
 
 /*
@@ -388,11 +376,12 @@ fail_over(void)
 
 /* Log a problem once, not again on every look while it lasts. */
 static void
-report_problem(const char *problem, const char *last_reported)
+report_problem(const char *source, const char *problem,
+			   const char *last_reported)
 {
 	if (strcmp(problem, last_reported) != 0)
 		pg_log_error("%s \"%s\": %s",
-					 "cannot restore", archive_path, problem);
+					 "cannot restore", source, problem);
 }
 
 static void
@@ -420,11 +409,17 @@ clean_archive(uint32 seg_size)
 	}
 }
 
+/*
+ * One look at the archive: restore the file if it is there.  "source"
+ * (MAXPGPATH bytes) receives the path looked at, for messages.
+ */
 static RestoreResult
-try_restore(bool partial, uint32 *seg_size, char *problem,
+try_restore(bool partial, uint32 *seg_size, char *source, char *problem,
 			size_t problem_size)
 {
 	struct stat st;
+
+	snprintf(source, MAXPGPATH, "%s/%s", archive_dir, wal_file_name);
 
 	/* A missing archive is not an absent file: it is transient trouble. */
 	if (stat(archive_dir, &st) != 0)
@@ -441,29 +436,10 @@ try_restore(bool partial, uint32 *seg_size, char *problem,
 	}
 
 	if (wal_file_kind != WALFILE_SEGMENT)
-		return restore_history(archive_path, restore_path, wal_file_kind,
+		return restore_history(source, restore_path, wal_file_kind,
 							   problem, problem_size);
-
-	/*
-	 * A segment may be archived plain or compressed: the first form present
-	 * is the one used, in the documented order of archive_formats[].
-	 */
-	for (int i = 0; i < num_archive_formats; i++)
-	{
-		RestoreResult result;
-
-		snprintf(archive_path, sizeof(archive_path), "%s/%s%s%s",
-				 archive_dir, wal_file_name, archive_formats[i].suffix,
-				 partial ? ".partial" : "");
-		result = restore_segment(archive_path, archive_formats[i].compression,
-								 partial, restore_path, &expectation,
-								 seg_size, problem, problem_size);
-		if (result != RESTORE_ABSENT)
-			return result;
-	}
-	snprintf(archive_path, sizeof(archive_path), "%s/%s",
-			 archive_dir, wal_file_name);
-	return RESTORE_ABSENT;
+	return restore_segment(archive_dir, &expectation, partial, restore_path,
+						   seg_size, source, problem, problem_size);
 }
 
 /*
@@ -475,15 +451,16 @@ try_restore(bool partial, uint32 *seg_size, char *problem,
 static int
 finish_smart_failover(void)
 {
+	char		source[MAXPGPATH];
 	char		problem[512];
 	uint32		seg_size;
 	RestoreResult result;
 
-	result = try_restore(true, &seg_size, problem, sizeof(problem));
+	result = try_restore(true, &seg_size, source, problem, sizeof(problem));
 	if (result == RESTORE_DONE)
 	{
 		pg_log_info("smart failover: restored partial segment \"%s\"",
-					archive_path);
+					source);
 
 		/*
 		 * The server replays it, then asks for this segment again.  In
@@ -495,7 +472,7 @@ finish_smart_failover(void)
 		return EXIT_RESTORED;
 	}
 	if (result != RESTORE_ABSENT)
-		pg_log_error("cannot restore \"%s\": %s", archive_path, problem);
+		pg_log_error("cannot restore \"%s\": %s", source, problem);
 	report_failover(FAILOVER_SMART, trigger_path);
 	return fail_over();
 }
@@ -504,6 +481,7 @@ finish_smart_failover(void)
 typedef struct WaitState
 {
 	struct timespec start;		/* when this run began */
+	char		source[MAXPGPATH];	/* the archived file last looked at */
 	char		problem[512];	/* why the last look did not restore */
 	char		last_reported[512]; /* the last problem logged */
 	int			failed_copies;	/* copies of a present file that failed */
@@ -524,7 +502,7 @@ static int
 wait_for_growth(WaitState *state, double *wait_seconds)
 {
 	struct stat st;
-	off_t		size = stat(archive_path, &st) == 0 ? st.st_size : -1;
+	off_t		size = stat(state->source, &st) == 0 ? st.st_size : -1;
 
 	if (size != state->growing_size)
 	{
@@ -552,7 +530,7 @@ judge_result(RestoreResult result, Failover failover, uint32 seg_size,
 	{
 		case RESTORE_DONE:
 			pg_log_debug("restored \"%s\" to \"%s\" after %.3f s",
-						 archive_path, restore_path,
+						 state->source, restore_path,
 						 seconds_since(&state->start));
 
 			/*
@@ -570,14 +548,14 @@ judge_result(RestoreResult result, Failover failover, uint32 seg_size,
 				return finish_smart_failover();
 			if (wal_file_kind != WALFILE_SEGMENT || !waiting_allowed())
 			{
-				pg_log_debug("file \"%s\" not found", archive_path);
+				pg_log_debug("file \"%s\" not found", state->source);
 				return EXIT_NOT_AVAILABLE;
 			}
 			if (!state->waiting_logged)
 			{
 				if (yield_to_read_ahead())
 					return EXIT_NOT_AVAILABLE;
-				pg_log_debug("waiting for \"%s\"", archive_path);
+				pg_log_debug("waiting for \"%s\"", state->source);
 				state->waiting_logged = true;
 			}
 			return KEEP_WAITING;
@@ -586,10 +564,10 @@ judge_result(RestoreResult result, Failover failover, uint32 seg_size,
 			if (!waiting_allowed())
 			{
 				/* nobody will ask again soon: this is a refusal */
-				report_problem(state->problem, "");
+				report_problem(state->source, state->problem, "");
 				return EXIT_NOT_AVAILABLE;
 			}
-			pg_log_debug("waiting for \"%s\": %s", archive_path,
+			pg_log_debug("waiting for \"%s\": %s", state->source,
 						 state->problem);
 			if (failover == FAILOVER_SMART)
 				return wait_for_growth(state, wait_seconds);
@@ -597,7 +575,7 @@ judge_result(RestoreResult result, Failover failover, uint32 seg_size,
 
 		case RESTORE_INVALID:
 		case RESTORE_ARCHIVE_ERROR:
-			report_problem(state->problem, state->last_reported);
+			report_problem(state->source, state->problem, state->last_reported);
 			strlcpy(state->last_reported, state->problem,
 					sizeof(state->last_reported));
 			if (!waiting_allowed())
@@ -612,7 +590,7 @@ judge_result(RestoreResult result, Failover failover, uint32 seg_size,
 		case RESTORE_COPY_ERROR:
 			state->failed_copies++;
 			pg_log_error("could not restore \"%s\" (attempt %d of %d): %s",
-						 archive_path, state->failed_copies, max_retries + 1,
+						 state->source, state->failed_copies, max_retries + 1,
 						 state->problem);
 			if (state->failed_copies > max_retries)
 			{
@@ -680,7 +658,7 @@ restore_or_wait(void)
 			RestoreResult result;
 
 			state.problem[0] = '\0';
-			result = try_restore(false, &seg_size, state.problem,
+			result = try_restore(false, &seg_size, state.source, state.problem,
 								 sizeof(state.problem));
 			status = judge_result(result, failover, seg_size, &state,
 								  &wait_seconds);
@@ -695,7 +673,7 @@ restore_or_wait(void)
 			if (remaining <= 0)
 			{
 				pg_log_info("waited %g seconds for \"%s\": giving up",
-							max_wait_seconds, archive_path);
+							max_wait_seconds, state.source);
 				/* in standby mode the server only retries: no promotion */
 				if (recovery_mode == RECOVERY_STANDBY)
 					return EXIT_NOT_AVAILABLE;
@@ -735,6 +713,8 @@ main(int argc, char **argv)
 		}
 	}
 
+	restore_handle_termination_signals();
+	handle_failover_signals();
 	parse_command_line(argc, argv);
 	check_request();
 	wait_init(archive_dir, trigger_path);

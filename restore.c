@@ -8,6 +8,10 @@
  * server never sees a half-written or unchecked file.  Nothing here runs a
  * shell or another process, and the archive is only ever read.
  *
+ * This file owns that temporary file for its whole life, including its
+ * removal when the server's shutdown ends us mid-copy: the handlers of the
+ * signals that end us are here for that reason.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres_fe.h"
@@ -19,14 +23,21 @@
 #include <unistd.h>
 
 #include "access/xlog_internal.h"
-#include "common/logging.h"
-#include "pg_standby.h"
+#include "decompress.h"
+#include "restore.h"
 
 /* Chunk size of the copy: large enough that system calls cost nothing. */
 #define COPY_CHUNK_SIZE		(1024 * 1024)
 
 /* History files are a few lines; anything this large is not one. */
 #define MAX_HISTORY_FILE_SIZE	(1024 * 1024)
+
+/* The temporary file is named after the restore path, with this appended. */
+#define TEMPORARY_SUFFIX	".pg_standby.tmp"
+
+/* A segment stored under its longest name: compressed and .partial. */
+#define PARTIAL_SUFFIX		".partial"
+#define LONGEST_ARCHIVE_SUFFIX	".zst" PARTIAL_SUFFIX
 
 /*
  * The temporary file being written, if any.  Kept in a static buffer so
@@ -41,7 +52,7 @@ static volatile sig_atomic_t temporary_exists = false;
  * Remove the temporary file, if one is being written.  Only async-signal-
  * safe calls: this runs from signal handlers too.
  */
-void
+static void
 remove_temporary_file(void)
 {
 	if (temporary_exists)
@@ -49,6 +60,56 @@ remove_temporary_file(void)
 		unlink(temporary_path);
 		temporary_exists = false;
 	}
+}
+
+/*
+ * SIGTERM is the server's own shutdown reaching us: die by the same signal,
+ * so that the server knows it was not a "not found".
+ */
+static void
+handle_sigterm(int signo)
+{
+	remove_temporary_file();
+	signal(SIGTERM, SIG_DFL);
+	raise(SIGTERM);
+}
+
+/*
+ * SIGQUIT comes with an immediate shutdown or a crash: die at once, by
+ * SIGINT so that no core file is written.
+ */
+static void
+handle_sigquit(int signo)
+{
+	remove_temporary_file();
+	signal(SIGINT, SIG_DFL);
+	raise(SIGINT);
+}
+
+/*
+ * Installed first thing, before any file is written, so that SIGTERM and
+ * SIGQUIT always remove our temporary file.
+ */
+void
+restore_handle_termination_signals(void)
+{
+	pqsignal(SIGTERM, handle_sigterm);
+	pqsignal(SIGQUIT, handle_sigquit);
+}
+
+/* Do the names built from archive_dir and file_name fit in MAXPGPATH? */
+bool
+archive_path_fits(const char *archive_dir, const char *file_name)
+{
+	return strlen(archive_dir) + 1 + strlen(file_name) +
+		strlen(LONGEST_ARCHIVE_SUFFIX) < MAXPGPATH;
+}
+
+/* Does the name of the temporary file beside restore_path fit? */
+bool
+restore_path_fits(const char *restore_path)
+{
+	return strlen(restore_path) + strlen(TEMPORARY_SUFFIX) < MAXPGPATH;
 }
 
 /*
@@ -63,8 +124,8 @@ create_temporary_file(const char *restore_path, char *problem,
 {
 	int			fd;
 
-	snprintf(temporary_path, sizeof(temporary_path), "%s.pg_standby.tmp",
-			 restore_path);
+	snprintf(temporary_path, sizeof(temporary_path), "%s%s",
+			 restore_path, TEMPORARY_SUFFIX);
 	if (unlink(temporary_path) != 0 && errno != ENOENT)
 	{
 		PROBLEM("could not remove file \"%s\": %m", temporary_path);
@@ -275,7 +336,6 @@ static RestoreResult
 check_copy(int fd, off_t size, const SegmentExpectation *expect,
 		   char *problem, size_t problem_size)
 {
-	SegmentChecker checker;
 	char	   *contents;
 	bool		ok;
 
@@ -285,16 +345,9 @@ check_copy(int fd, off_t size, const SegmentExpectation *expect,
 		PROBLEM("could not map file \"%s\": %m", temporary_path);
 		return RESTORE_COPY_ERROR;
 	}
-	segment_checker_init(&checker, expect);
-	ok = segment_checker_feed(&checker, contents, size) &&
-		segment_checker_finish(&checker);
+	ok = check_segment_contents(expect, contents, size, problem, problem_size);
 	munmap(contents, size);
-	if (!ok)
-	{
-		strlcpy(problem, checker.problem, problem_size);
-		return RESTORE_INVALID;
-	}
-	return RESTORE_DONE;
+	return ok ? RESTORE_DONE : RESTORE_INVALID;
 }
 
 /*
@@ -360,17 +413,17 @@ trim_partial_segment(int fd, uint64 *size, char *problem, size_t problem_size)
 }
 
 /*
- * Restore one WAL segment: copy or decompress it into a temporary file,
- * check that copy page by page, and rename it over restore_path only if
- * every check passed.  A .partial segment (the one pg_receivewal was
- * streaming, used at failover) is padded with zeros to the full size, as
- * the server expects.
+ * Restore one WAL segment from one of its stored forms: copy or decompress
+ * it into a temporary file, check that copy page by page, and rename it
+ * over restore_path only if every check passed.  A .partial segment (the
+ * one pg_receivewal was streaming, used at failover) is padded with zeros
+ * to the full size, as the server expects.
  */
-RestoreResult
-restore_segment(const char *archive_path, ArchiveCompression compression,
-				bool partial, const char *restore_path,
-				const SegmentExpectation *expect, uint32 *seg_size,
-				char *problem, size_t problem_size)
+static RestoreResult
+restore_segment_from(const char *archive_path, ArchiveCompression compression,
+					 bool partial, const char *restore_path,
+					 const SegmentExpectation *expect, uint32 *seg_size,
+					 char *problem, size_t problem_size)
 {
 	struct stat st;
 	RestoreResult result;
@@ -433,6 +486,35 @@ restore_segment(const char *archive_path, ArchiveCompression compression,
 	if (!install_temporary_file(out_fd, restore_path, problem, problem_size))
 		return RESTORE_COPY_ERROR;
 	return RESTORE_DONE;
+}
+
+/*
+ * Restore the segment expect->name from archive_dir.  It may be archived
+ * plain or compressed: the first form present is the one used, in the
+ * documented order of archive_formats[]; with "partial", the same names
+ * with .partial appended are used instead.  "source" (MAXPGPATH bytes)
+ * receives the path of the form used, or the plain name if none is
+ * present, for the caller's messages.
+ */
+RestoreResult
+restore_segment(const char *archive_dir, const SegmentExpectation *expect,
+				bool partial, const char *restore_path, uint32 *seg_size,
+				char *source, char *problem, size_t problem_size)
+{
+	for (int i = 0; i < num_archive_formats; i++)
+	{
+		RestoreResult result;
+
+		snprintf(source, MAXPGPATH, "%s/%s%s%s", archive_dir, expect->name,
+				 archive_formats[i].suffix, partial ? PARTIAL_SUFFIX : "");
+		result = restore_segment_from(source, archive_formats[i].compression,
+									  partial, restore_path, expect,
+									  seg_size, problem, problem_size);
+		if (result != RESTORE_ABSENT)
+			return result;
+	}
+	snprintf(source, MAXPGPATH, "%s/%s", archive_dir, expect->name);
+	return RESTORE_ABSENT;
 }
 
 /*

@@ -20,7 +20,7 @@
 #include <dirent.h>
 
 #include "common/logging.h"
-#include "pg_standby.h"
+#include "serverconf.h"
 
 /* Deeper nesting than this is a loop; the server stops at 10 too. */
 #define MAX_INCLUDE_DEPTH	10

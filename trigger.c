@@ -19,7 +19,28 @@
 #include <unistd.h>
 
 #include "common/logging.h"
-#include "pg_standby.h"
+#include "promote.h"
+#include "trigger.h"
+#include "wait.h"
+
+/* The signal that requested a fast failover, or 0. */
+static volatile sig_atomic_t fast_failover_signal = 0;
+
+/* SIGUSR1 (and SIGINT, deprecated) request a fast failover. */
+static void
+handle_failover_signal(int signo)
+{
+	fast_failover_signal = signo;
+	wait_wake_up();
+}
+
+/* Installed before the first look for a trigger, and kept to the end. */
+void
+handle_failover_signals(void)
+{
+	pqsignal(SIGUSR1, handle_failover_signal);
+	pqsignal(SIGINT, handle_failover_signal);
+}
 
 /*
  * "echo fast > TRIGGER" creates the file, then writes it: an empty trigger
@@ -41,8 +62,8 @@ trigger_just_created(int fd)
 
 /*
  * Look for a failover request, for a request of the server (never for
- * another caller, which is never made to wait): a signal, a "promote" file (pg_ctl promote,
- * pg_promote()), or the trigger file.  A "fast" trigger file is truncated
+ * another caller, which is never made to wait): a signal, a "promote"
+ * file (pg_ctl promote, pg_promote()), or the trigger file.  A "fast" trigger file is truncated
  * so that it reads as "smart" from then on: if the server asks again for a
  * segment already restored, it gets it.
  */
@@ -53,7 +74,7 @@ check_failover(const char *trigger_path)
 	ssize_t		n;
 	int			fd;
 
-	if (fast_failover_signalled() != 0)
+	if (fast_failover_signal != 0)
 		return FAILOVER_FAST;
 	if (promotion_requested())
 		return FAILOVER_FAST;
@@ -97,7 +118,7 @@ check_failover(const char *trigger_path)
 void
 report_failover(Failover failover, const char *trigger_path)
 {
-	int			signo = fast_failover_signalled();
+	int			signo = fast_failover_signal;
 
 	if (signo == SIGINT)
 		pg_log_warning("SIGINT received: fast failover; SIGINT is deprecated for this, use SIGUSR1");

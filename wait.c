@@ -11,6 +11,8 @@
  * a pidfd reports the death of the server process that ran us.  The poll
  * interval (-s) remains as the fallback for whatever the kernel cannot
  * report, such as files written on another host of a network file system.
+ * What a wake-up means is for the caller to find out: this file only
+ * sleeps and wakes.
  *
  * Closing an inotify instance that still has watches makes the process
  * wait, at exit, for the kernel to reap them: several milliseconds, often
@@ -31,7 +33,7 @@
 #include <unistd.h>
 
 #include "common/logging.h"
-#include "pg_standby.h"
+#include "wait.h"
 
 /* Events that may mean a file we look for has appeared or changed. */
 #define ARRIVAL_EVENTS	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_ATTRIB)
@@ -48,65 +50,20 @@ static int	self_pipe[2] = {-1, -1};
 static int	server_pidfd = -1;
 static pid_t server_pid = 0;
 
-static volatile sig_atomic_t fast_failover_signal = 0;
-
-/* SIGUSR1 (and SIGINT, deprecated) request a fast failover. */
-static void
-handle_failover_signal(int signo)
+/*
+ * Wake a wait up from a signal handler: a byte in the self-pipe makes the
+ * poll() return, even if the signal came just before it started.  Only
+ * async-signal-safe calls.
+ */
+void
+wait_wake_up(void)
 {
 	int			save_errno = errno;
 
-	fast_failover_signal = signo;
 	/* a full pipe already holds a wake-up: nothing is lost if this fails */
 	if (self_pipe[1] >= 0 && write(self_pipe[1], "", 1) < 0)
 		errno = save_errno;
 	errno = save_errno;
-}
-
-/*
- * SIGTERM is the server's own shutdown reaching us: die by the same signal,
- * so that the server knows it was not a "not found".
- */
-static void
-handle_sigterm(int signo)
-{
-	remove_temporary_file();
-	signal(SIGTERM, SIG_DFL);
-	raise(SIGTERM);
-}
-
-/*
- * SIGQUIT comes with an immediate shutdown or a crash: die at once, by
- * SIGINT so that no core file is written.
- */
-static void
-handle_sigquit(int signo)
-{
-	remove_temporary_file();
-	signal(SIGINT, SIG_DFL);
-	raise(SIGINT);
-}
-
-/*
- * Signal handlers are installed first thing, before any file is written,
- * so that SIGTERM and SIGQUIT always remove our temporary file.
- */
-static void
-install_signal_handlers(void)
-{
-	pqsignal(SIGUSR1, handle_failover_signal);
-	pqsignal(SIGINT, handle_failover_signal);
-	pqsignal(SIGTERM, handle_sigterm);
-	pqsignal(SIGQUIT, handle_sigquit);
-}
-
-/*
- * Which signal requested a fast failover: SIGUSR1, SIGINT, or 0 for none.
- */
-int
-fast_failover_signalled(void)
-{
-	return fast_failover_signal;
 }
 
 /*
@@ -222,15 +179,12 @@ stop_watching(void)
 }
 
 /*
- * Set up what every wait needs: signal handlers, the self-pipe and the
- * server's pidfd.  Whatever cannot be had is replaced by polling, never by
- * a failure.
+ * Set up what every wait needs: the self-pipe and the server's pidfd.
+ * Whatever cannot be had is replaced by polling, never by a failure.
  */
 void
 wait_init(const char *archive_dir, const char *trigger_path)
 {
-	install_signal_handlers();
-
 	if (pipe2(self_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
 		pg_log_debug("could not create pipe: %m");
 

@@ -14,7 +14,7 @@
 #include "postgres_fe.h"
 
 #include "access/xlog_internal.h"
-#include "pg_standby.h"
+#include "walfile.h"
 
 /* Length of "TTTTTTTTXXXXXXXXYYYYYYYY.OOOOOOOO.backup" */
 #define BACKUP_HISTORY_FNAME_LEN	(XLOG_FNAME_LEN + 1 + 8 + strlen(".backup"))
@@ -196,131 +196,76 @@ check_first_page(const SegmentExpectation *expect, const char *page,
 }
 
 /*
- * Check one page after the first, found at offset checker->bytes: either
+ * Check the page at "offset" of a segment whose first page passed: either
  * the next page of the same segment, or zeros up to the end.  Segments end
  * in zeros after a WAL switch, and .partial files where streaming stopped.
+ * *zero_seen and *last_tli carry what the pages before this one showed.
  */
 static bool
-check_next_page(SegmentChecker *checker, const char *page)
+check_next_page(const SegmentExpectation *expect, uint32 seg_size,
+				uint16 page_magic, const char *page, size_t offset,
+				bool *zero_seen, TimeLineID *last_tli,
+				char *problem, size_t problem_size)
 {
-	const SegmentExpectation *expect = checker->expect;
 	XLogPageHeaderData hdr;
 	XLogRecPtr	expected_addr;
 
 	if (page_is_all_zero(page))
 	{
-		checker->zero_seen = true;
+		*zero_seen = true;
 		return true;
 	}
-	if (checker->zero_seen)
+	if (*zero_seen)
 	{
-		snprintf(checker->problem, sizeof(checker->problem),
-				 "data follows an all-zero page at offset %llu",
-				 (unsigned long long) checker->bytes);
+		PROBLEM("data follows an all-zero page at offset %zu", offset);
 		return false;
 	}
 
+	/* the page may be anywhere in the caller's buffer: copy, not cast */
 	memcpy(&hdr, page, sizeof(hdr));
 	expected_addr = ((uint64) expect->log << 32) +
-		(uint64) expect->seg * checker->seg_size + checker->bytes;
-	if (hdr.xlp_magic != checker->page_magic ||
+		(uint64) expect->seg * seg_size + offset;
+	if (hdr.xlp_magic != page_magic ||
 		hdr.xlp_pageaddr != expected_addr ||
 		(hdr.xlp_info & (XLP_LONG_HEADER | ~XLP_ALL_FLAGS)) != 0 ||
-		hdr.xlp_tli < checker->last_tli || hdr.xlp_tli > expect->tli)
+		hdr.xlp_tli < *last_tli || hdr.xlp_tli > expect->tli)
 	{
-		snprintf(checker->problem, sizeof(checker->problem),
-				 "page header at offset %llu is not the next page of this segment",
-				 (unsigned long long) checker->bytes);
+		PROBLEM("page header at offset %zu is not the next page of this segment",
+				offset);
 		return false;
 	}
-	checker->last_tli = hdr.xlp_tli;
+	*last_tli = hdr.xlp_tli;
 	return true;
-}
-
-/* Check a whole page that begins at offset checker->bytes. */
-static bool
-check_page(SegmentChecker *checker, const char *page)
-{
-	if (checker->bytes == 0)
-	{
-		XLogPageHeaderData hdr;
-
-		/* the page may be anywhere in the caller's buffer: copy, not cast */
-		memcpy(&hdr, page, sizeof(hdr));
-		if (!check_first_page(checker->expect, page, XLOG_BLCKSZ,
-							  &checker->seg_size, checker->problem,
-							  sizeof(checker->problem)))
-			return false;
-		checker->page_magic = hdr.xlp_magic;
-		checker->last_tli = hdr.xlp_tli;
-		return true;
-	}
-	if (checker->bytes >= checker->seg_size)
-	{
-		snprintf(checker->problem, sizeof(checker->problem),
-				 "file is larger than the segment size %u",
-				 checker->seg_size);
-		return false;
-	}
-	return check_next_page(checker, page);
-}
-
-void
-segment_checker_init(SegmentChecker *checker, const SegmentExpectation *expect)
-{
-	memset(checker, 0, sizeof(*checker));
-	checker->expect = expect;
 }
 
 /*
- * Feed the next "len" bytes of the file.  Returns false, with the reason in
- * checker->problem, as soon as the file is known to be wrong.
+ * Check a whole segment: its first page, its size, and every page header
+ * that follows.
  */
 bool
-segment_checker_feed(SegmentChecker *checker, const char *data, size_t len)
+check_segment_contents(const SegmentExpectation *expect, const char *data,
+					   size_t len, char *problem, size_t problem_size)
 {
-	while (len > 0)
-	{
-		const char *page;
-		size_t		used;
+	XLogPageHeaderData first;
+	uint32		seg_size;
+	TimeLineID	last_tli;
+	bool		zero_seen = false;
 
-		if (checker->page_fill == 0 && len >= XLOG_BLCKSZ)
-		{
-			/* a whole page in place: no need to collect it */
-			page = data;
-			used = XLOG_BLCKSZ;
-		}
-		else
-		{
-			used = Min(len, XLOG_BLCKSZ - checker->page_fill);
-			memcpy(checker->page + checker->page_fill, data, used);
-			checker->page_fill += used;
-			if (checker->page_fill < XLOG_BLCKSZ)
-				return true;
-			page = checker->page;
-			checker->page_fill = 0;
-		}
-		if (!check_page(checker, page))
-			return false;
-		checker->bytes += XLOG_BLCKSZ;
-		data += used;
-		len -= used;
-	}
-	return true;
-}
-
-/* After the last byte: the file must have been exactly one segment. */
-bool
-segment_checker_finish(SegmentChecker *checker)
-{
-	if (checker->page_fill != 0 || checker->bytes == 0 ||
-		checker->bytes != checker->seg_size)
-	{
-		snprintf(checker->problem, sizeof(checker->problem),
-				 "file has %llu bytes, not the segment size %u",
-				 (unsigned long long) (checker->bytes + checker->page_fill),
-				 checker->seg_size);
+	if (!check_first_page(expect, data, len, &seg_size, problem, problem_size))
 		return false;
+	if (len != seg_size)
+	{
+		PROBLEM("file has %zu bytes, not the segment size %u", len, seg_size);
+		return false;
+	}
+	memcpy(&first, data, sizeof(first));
+	last_tli = first.xlp_tli;
+	for (size_t offset = XLOG_BLCKSZ; offset < len; offset += XLOG_BLCKSZ)
+	{
+		if (!check_next_page(expect, seg_size, first.xlp_magic,
+							 data + offset, offset, &zero_seen, &last_tli,
+							 problem, problem_size))
+			return false;
 	}
 	return true;
 }

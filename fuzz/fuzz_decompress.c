@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "access/xlog_internal.h"
-#include "pg_standby.h"
+#include "decompress.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -11,7 +11,7 @@
 #include "postgres_fe.h"
 
 #include "access/xlog_internal.h"
-#include "pg_standby.h"
+#include "walfile.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,0 +1,82 @@
+/*-------------------------------------------------------------------------
+ *
+ * readahead.c
+ *	  The server's read-ahead (recovery_prefetch): is it on, and is this
+ *	  request the first for a segment?
+ *
+ * With recovery_prefetch on ("try", the default), the server asks for the
+ * next segment before it has replayed the current one.  A restore_command
+ * that waits on that request holds back the replay of what the server
+ * already has; pg_standby.c decides what to do about it with these.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres_fe.h"
+
+#include "access/xlog_internal.h"
+#include "common/logging.h"
+#include "readahead.h"
+#include "serverconf.h"
+
+/*
+ * The server's read-ahead (recovery_prefetch, "try" by default) asks for
+ * the next segment before it has replayed the current one.  Is it on?
+ */
+bool
+read_ahead_enabled(void)
+{
+	char		prefetch[64];
+
+	static const char *const off_values[] = {"off", "false", "no", "0"};
+
+	if (!read_server_setting("recovery_prefetch", prefetch, sizeof(prefetch)))
+		return true;			/* the default, "try" */
+	for (int i = 0; i < lengthof(off_values); i++)
+	{
+		if (pg_strcasecmp(prefetch, off_values[i]) == 0)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * In standby mode, the server's read-ahead (recovery_prefetch) asks for the
+ * next segment while records of the current one are decoded but not yet
+ * replayed.  Answering "not available" is safe there: the server replays
+ * what it has, then asks again, this time waiting for the answer.  So we
+ * answer the first request for a missing segment at once and wait on the
+ * next; the two look alike, so remember which segment we answered, in a
+ * file beside the restore path (pg_wal/, the server's own directory).
+ * Returns true if this request is the first for "segment".
+ */
+bool
+first_request_for_segment(const char *restore_path, const char *segment)
+{
+	char		path[MAXPGPATH];
+	char		previous[MAXFNAMELEN] = "";
+	FILE	   *file;
+
+	strlcpy(path, restore_path, sizeof(path));
+	get_parent_directory(path);
+	strlcat(path, path[0] ? "/pg_standby.answered" : "pg_standby.answered",
+			sizeof(path));
+
+	file = fopen(path, "r");
+	if (file != NULL)
+	{
+		if (fgets(previous, sizeof(previous), file) == NULL)
+			previous[0] = '\0';
+		fclose(file);
+	}
+	if (strcmp(previous, segment) == 0)
+		return false;
+
+	file = fopen(path, "w");
+	if (file == NULL || fputs(segment, file) < 0 || fclose(file) != 0)
+	{
+		/* without the note we could not tell the next request: just wait */
+		pg_log_warning("could not write file \"%s\": %m", path);
+		return false;
+	}
+	return true;
+}
