@@ -20,23 +20,18 @@
 
 /*
  * The server's read-ahead (recovery_prefetch, "try" by default) asks for
- * the next segment before it has replayed the current one.  Is it on?
+ * the next segment before it has replayed the current one.  Is it on?  The
+ * server prints the setting in its canonical form, so "off" is the only
+ * spelling of off.
  */
 bool
 read_ahead_enabled(void)
 {
 	char		prefetch[64];
 
-	static const char *const off_values[] = {"off", "false", "no", "0"};
-
 	if (!read_server_setting("recovery_prefetch", prefetch, sizeof(prefetch)))
 		return true;			/* the default, "try" */
-	for (int i = 0; i < lengthof(off_values); i++)
-	{
-		if (pg_strcasecmp(prefetch, off_values[i]) == 0)
-			return false;
-	}
-	return true;
+	return strcmp(prefetch, "off") != 0;
 }
 
 /*

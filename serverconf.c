@@ -1,254 +1,208 @@
 /*-------------------------------------------------------------------------
  *
  * serverconf.c
- *	  Read a setting of the server that runs us from its configuration
- *	  files.
+ *	  Ask the server that runs us for one of its settings.
  *
- * Two settings change what pg_standby may safely do: recovery_prefetch
- * (whose read-ahead asks for the next segment before the current one is
- * replayed) and primary_conninfo (while we wait, the server cannot
- * stream).  A restore_command has no connection to ask the server, so we
- * read what the server read: the main configuration file (named in
- * postmaster.opts when it lives outside the data directory, as on Debian),
- * the files it includes, postgresql.auto.conf, and the command line
- * options in postmaster.opts, each later one overriding the earlier.
+ * Two settings change what pg_standby may safely do while it waits:
+ * recovery_prefetch (whose read-ahead asks for the next segment before the
+ * current one is replayed) and primary_conninfo (while we wait, the server
+ * cannot stream).  A restore_command has no connection to the server, but
+ * the server's own configuration parser is one exec away: "postgres -C
+ * NAME" prints the value the server reads from its configuration files
+ * and command line, and works while the server runs (for every setting
+ * that is not computed at run time, such as shared_memory_size).  pg_ctl
+ * asks it for data_directory the same way.
+ *
+ * The postgres executable and its command line are the postmaster's own,
+ * from postmaster.opts, which the postmaster writes into its data
+ * directory (our working directory) at every start: the same binary reads
+ * the same files.  This costs a process start (see BENCHMARKS.md), so it
+ * is done only when pg_standby is about to wait, never on the restore of a
+ * file that is present.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres_fe.h"
 
-#include <dirent.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "common/logging.h"
 #include "serverconf.h"
 
-/* Deeper nesting than this is a loop; the server stops at 10 too. */
-#define MAX_INCLUDE_DEPTH	10
+/* More arguments than any command line pg_ctl or pg_ctlcluster writes. */
+#define MAX_SERVER_ARGS		64
 
-typedef struct SettingSearch
-{
-	const char *name;			/* the setting looked for */
-	char	   *value;			/* its last value seen */
-	size_t		value_size;
-	bool		found;
-} SettingSearch;
-
-static void parse_config_file(SettingSearch *search, const char *path,
-							  bool missing_ok, int depth);
-
-/* Resolve "path" relative to the directory of the file that names it. */
-static void
-resolve_relative(char *result, const char *including_file, const char *path)
-{
-	char		dir[MAXPGPATH];
-
-	if (is_absolute_path(path))
-	{
-		strlcpy(result, path, MAXPGPATH);
-		return;
-	}
-	strlcpy(dir, including_file, sizeof(dir));
-	get_parent_directory(dir);
-	if (dir[0] == '\0')
-		strlcpy(result, path, MAXPGPATH);
-	else
-		snprintf(result, MAXPGPATH, "%s/%s", dir, path);
-}
-
+/*
+ * Split postmaster.opts into an argument vector, in place.  The file holds
+ * one line: the absolute path of the postgres executable, then each
+ * argument in double quotes, separated by spaces (postmaster.c writes them
+ * without escaping).  A relative -D is relative to wherever the server was
+ * started from, which we do not know; it becomes ".", the data directory
+ * we run in.  Returns the number of arguments, or -1 if the line is not of
+ * that form.
+ */
 static int
-compare_names(const void *a, const void *b)
+split_postmaster_opts(char *line, char **argv, int max_args)
 {
-	return strcmp(*(char *const *) a, *(char *const *) b);
-}
+	char	   *p = strstr(line, " \"");
+	int			argc = 0;
 
-/* include_dir: every "*.conf" file of the directory, in name order. */
-static void
-parse_config_dir(SettingSearch *search, const char *path, int depth)
-{
-	DIR		   *dir = opendir(path);
-	struct dirent *entry;
-	char	  **names = NULL;
-	int			count = 0;
-
-	if (dir == NULL)
-		return;
-	while ((entry = readdir(dir)) != NULL)
-	{
-		size_t		len = strlen(entry->d_name);
-
-		if (entry->d_name[0] == '.' || len < 5 ||
-			strcmp(entry->d_name + len - 5, ".conf") != 0)
-			continue;
-		names = pg_realloc(names, (count + 1) * sizeof(char *));
-		names[count++] = psprintf("%s/%s", path, entry->d_name);
-	}
-	closedir(dir);
-
-	qsort(names, count, sizeof(char *), compare_names);
-	for (int i = 0; i < count; i++)
-	{
-		parse_config_file(search, names[i], false, depth + 1);
-		pg_free(names[i]);
-	}
-	pg_free(names);
-}
-
-/*
- * Split one configuration line into name and value, the server's way:
- * "name [=] value", the value bare or single-quoted ('' for a quote), and
- * "#" starting a comment outside quotes.  Returns false for blank lines
- * and lines we do not understand (the server would have refused those).
- */
-static bool
-split_config_line(const char *line, char *name, size_t name_size,
-				  char *value, size_t value_size)
-{
-	const char *p = line + strspn(line, " \t");
-	size_t		len = strspn(p, "abcdefghijklmnopqrstuvwxyz"
-							 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.");
-	size_t		out = 0;
-
-	if (len == 0 || len >= name_size)
-		return false;
-	strlcpy(name, p, len + 1);
-	p += len;
-	p += strspn(p, " \t");
-	if (*p == '=')
-		p++;
-	p += strspn(p, " \t");
-
-	if (*p == '\'')
-	{
-		for (p++; *p != '\0'; p++)
-		{
-			if (*p == '\'' && p[1] == '\'')
-				p++;
-			else if (*p == '\'')
-				break;
-			if (out + 1 < value_size)
-				value[out++] = *p;
-		}
-		if (*p != '\'')
-			return false;
-	}
+	line[strcspn(line, "\n")] = '\0';
+	if (p == NULL)
+		p = line + strlen(line);
 	else
+		*p++ = '\0';
+	if (!is_absolute_path(line))
+		return -1;
+	argv[argc++] = line;
+
+	while (*p == '"')
 	{
-		len = strcspn(p, " \t\r\n#");
-		if (len >= value_size)
-			return false;
-		memcpy(value, p, len);
-		out = len;
-	}
-	value[out] = '\0';
-	return true;
-}
-
-static void
-parse_config_file(SettingSearch *search, const char *path, bool missing_ok,
-				  int depth)
-{
-	FILE	   *file;
-	char		line[4096];
-
-	if (depth > MAX_INCLUDE_DEPTH)
-		return;
-	file = fopen(path, "r");
-	if (file == NULL)
-	{
-		if (!missing_ok)
-			pg_log_debug("could not read configuration file \"%s\": %m", path);
-		return;
-	}
-	while (fgets(line, sizeof(line), file) != NULL)
-	{
-		char		name[NAMEDATALEN];
-		char		value[MAXPGPATH];
-		char		included[MAXPGPATH];
-
-		if (!split_config_line(line, name, sizeof(name), value, sizeof(value)))
-			continue;
-		if (pg_strcasecmp(name, "include") == 0 ||
-			pg_strcasecmp(name, "include_if_exists") == 0)
-		{
-			resolve_relative(included, path, value);
-			parse_config_file(search, included,
-							  pg_strcasecmp(name, "include_if_exists") == 0,
-							  depth + 1);
-		}
-		else if (pg_strcasecmp(name, "include_dir") == 0)
-		{
-			resolve_relative(included, path, value);
-			parse_config_dir(search, included, depth);
-		}
-		else if (pg_strcasecmp(name, search->name) == 0)
-		{
-			strlcpy(search->value, value, search->value_size);
-			search->found = true;
-		}
-	}
-	fclose(file);
-}
-
-/*
- * postmaster.opts holds the server's command line as double-quoted
- * arguments.  Return the value of "-c NAME=VALUE" or "--NAME=VALUE" for
- * the given name, the last one winning; returns whether there is one.
- */
-static bool
-find_command_line_setting(const char *opts, const char *name, char *value,
-						  size_t value_size)
-{
-	size_t		name_len = strlen(name);
-	bool		found = false;
-	const char *p = opts;
-
-	while ((p = strchr(p, '"')) != NULL)
-	{
-		const char *arg = p + 1;
-		const char *end = strchr(arg, '"');
+		char	   *arg = p + 1;
+		char	   *end = strstr(arg, "\" \"");
 
 		if (end == NULL)
-			break;
-		if (strncmp(arg, "--", 2) == 0)
-			arg += 2;
-		if ((size_t) (end - arg) > name_len &&
-			pg_strncasecmp(arg, name, name_len) == 0 && arg[name_len] == '=')
 		{
-			strlcpy(value, arg + name_len + 1,
-					Min(value_size, (size_t) (end - arg) - name_len));
-			found = true;
+			end = arg + strlen(arg) - 1;
+			if (end < arg || *end != '"')
+				return -1;
+			p = end + 1;
 		}
-		p = end + 1;
+		else
+			p = end + 2;
+		*end = '\0';
+		if (argc >= max_args)
+			return -1;
+		if (argc > 1 && !is_absolute_path(arg) &&
+			(strcmp(argv[argc - 1], "-D") == 0 ||
+			 strcmp(argv[argc - 1], "--pgdata") == 0))
+			arg = ".";
+		argv[argc++] = arg;
 	}
-	return found;
+	return *p == '\0' ? argc : -1;
 }
 
 /*
- * Find the value the server uses for setting "name".  Returns false if no
- * file we could read sets it (the server then uses its default).
+ * Run argv with its standard output into a pipe, and read the first line
+ * it writes into "value".  Its standard error is discarded: the caller
+ * says what failed.  Returns the child's wait status, or -1 if it could not
+ * be run.
+ */
+static int
+run_and_read_line(char *const *argv, char *value, size_t value_size)
+{
+	int			out[2];
+	pid_t		pid;
+	size_t		len = 0;
+	ssize_t		n;
+	int			status;
+
+	if (pipe2(out, O_CLOEXEC) != 0)
+		return -1;
+	pid = fork();
+	if (pid < 0)
+	{
+		close(out[0]);
+		close(out[1]);
+		return -1;
+	}
+	if (pid == 0)
+	{
+		int			null_fd = open("/dev/null", O_WRONLY);
+
+		if (dup2(out[1], STDOUT_FILENO) < 0 ||
+			null_fd < 0 || dup2(null_fd, STDERR_FILENO) < 0)
+			_exit(127);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(out[1]);
+
+	/* a value longer than the buffer is cut; the rest is read and dropped */
+	for (;;)
+	{
+		char		discard[1024];
+		char	   *into = len + 1 < value_size ? value + len : discard;
+		size_t		room = len + 1 < value_size ? value_size - 1 - len :
+			sizeof(discard);
+
+		n = read(out[0], into, room);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (into == value + len)
+			len += n;
+	}
+	close(out[0]);
+	value[len] = '\0';
+	value[strcspn(value, "\n")] = '\0';
+
+	while (waitpid(pid, &status, 0) < 0)
+	{
+		if (errno != EINTR)
+			return -1;
+	}
+	return status;
+}
+
+/*
+ * Ask the server for the value of setting "name", as "postgres -C NAME"
+ * with the postmaster's command line prints it.  Returns false, having
+ * said why, if the server could not be asked; the caller then assumes the
+ * setting's default.
  */
 bool
 read_server_setting(const char *name, char *value, size_t value_size)
 {
-	SettingSearch search = {name, value, value_size, false};
-	char		config_file[MAXPGPATH] = "postgresql.conf";
-	char		opts[8192] = "";
+	char		opts[8192];
+	char	   *argv[MAX_SERVER_ARGS + 3];
+	int			argc;
 	FILE	   *file;
+	size_t		n;
+	int			status;
 
 	file = fopen("postmaster.opts", "r");
-	if (file != NULL)
+	if (file == NULL)
 	{
-		size_t		n = fread(opts, 1, sizeof(opts) - 1, file);
-
-		opts[n] = '\0';
-		fclose(file);
-		find_command_line_setting(opts, "config_file", config_file,
-								  sizeof(config_file));
+		pg_log_warning("could not open file \"%s\": %m", "postmaster.opts");
+		pg_log_warning_detail("The value of \"%s\" is not known; its default is assumed.",
+							  name);
+		return false;
 	}
+	n = fread(opts, 1, sizeof(opts) - 1, file);
+	fclose(file);
+	opts[n] = '\0';
 
-	parse_config_file(&search, config_file, false, 0);
-	parse_config_file(&search, "postgresql.auto.conf", true, 0);
-	if (find_command_line_setting(opts, name, value, value_size))
-		search.found = true;
-	return search.found;
+	argc = split_postmaster_opts(opts, argv, MAX_SERVER_ARGS);
+	if (argc < 0)
+	{
+		pg_log_warning("invalid data in file \"%s\"", "postmaster.opts");
+		pg_log_warning_detail("The value of \"%s\" is not known; its default is assumed.",
+							  name);
+		return false;
+	}
+	argv[argc++] = "-C";
+	argv[argc++] = unconstify(char *, name);
+	argv[argc] = NULL;
+
+	status = run_and_read_line(argv, value, value_size);
+	if (status != 0)
+	{
+		if (status < 0)
+			pg_log_warning("could not run \"%s\": %m", argv[0]);
+		else if (WIFEXITED(status))
+			pg_log_warning("\"%s -C %s\" failed with exit code %d",
+						   argv[0], name, WEXITSTATUS(status));
+		else
+			pg_log_warning("\"%s -C %s\" was terminated by signal %d",
+						   argv[0], name, WTERMSIG(status));
+		pg_log_warning_detail("The value of \"%s\" is not known; its default is assumed.",
+							  name);
+		return false;
+	}
+	pg_log_debug("the server's setting of %s is \"%s\"", name, value);
+	return true;
 }
