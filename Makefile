@@ -120,6 +120,16 @@ fuzz-run: fuzz
 
 .PHONY: fuzz fuzz-run
 
+# Formatting: PostgreSQL's pgindent over every C file (scripts/pgindent.sh
+# fetches the tools); "pgindent-check" changes nothing and fails on a diff.
+pgindent:
+	bash scripts/pgindent.sh
+
+pgindent-check:
+	bash scripts/pgindent.sh --check
+
+.PHONY: pgindent pgindent-check
+
 # Benchmarks (bench/, results in BENCHMARKS.md): never part of the tests.
 # About 12 minutes on 2 cores; "QUICK=1" runs them with tiny counts.
 bench:

@@ -34,3 +34,21 @@ run_unprivileged() {
 		(cd "$dir" && runuser -u "$PG_STANDBY_USER" -- env PATH="$PATH" "$@")
 	fi
 }
+
+# The Debian mirror the host's apt uses (never a name written here), for
+# the scripts that fetch packages of another Debian release than the
+# host's: matrix.sh and pgindent.sh.
+host_mirror() {
+	local uri=
+	if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+		uri=$(awk '/^URIs:/ && $2 !~ /security/ {print $2; exit}' \
+			/etc/apt/sources.list.d/debian.sources)
+	fi
+	if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
+		uri=$(awk '$1 == "deb" {
+				for (i = 2; i <= NF; i++)
+					if ($i ~ /^[a-z+]+:\/\// && $i !~ /security/) { print $i; exit }
+			}' /etc/apt/sources.list)
+	fi
+	echo "$uri"
+}

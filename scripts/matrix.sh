@@ -23,6 +23,7 @@
 # after a failure the test logs are kept in the cache directory.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/scripts/common.sh"
 
 usage() {
 	awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
@@ -59,22 +60,6 @@ builddir=/var/lib/postgresql/pg_standby
 mkdir -p "$cache"
 
 elapsed() { echo "$(($(date +%s) - $1)) s"; }
-
-# The Debian mirror the host's apt uses: never a name written here.
-host_mirror() {
-	local uri=
-	if [ -f /etc/apt/sources.list.d/debian.sources ]; then
-		uri=$(awk '/^URIs:/ && $2 !~ /security/ {print $2; exit}' \
-			/etc/apt/sources.list.d/debian.sources)
-	fi
-	if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
-		uri=$(awk '$1 == "deb" {
-				for (i = 2; i <= NF; i++)
-					if ($i ~ /^[a-z+]+:\/\// && $i !~ /security/) { print $i; exit }
-			}' /etc/apt/sources.list)
-	fi
-	echo "$uri"
-}
 
 # Build the tarball of the root.  Only the Debian packages: the tree is
 # copied in at each run.
