@@ -110,7 +110,8 @@ usage(void)
 			 "  restore_command = 'pg_standby [OPTION]... ARCHIVELOCATION %%f %%p %%r'\n"
 			 "e.g.\n"
 			 "  restore_command = 'pg_standby -t /tmp/pgsql.trigger.5442 /mnt/archive %%f %%p %%r'\n"));
-	printf(_("\nReport bugs to the pg_standby developers.\n"));
+	printf(_("\nReport bugs to <%s>.\n"), PACKAGE_BUGREPORT);
+	printf(_("%s home page: <%s>\n"), PACKAGE_NAME, PACKAGE_URL);
 }
 
 static pg_noreturn void
@@ -179,7 +180,7 @@ parse_command_line(int argc, char **argv)
 			case 'c':
 				break;
 			case 'd':
-				pg_logging_set_level(PG_LOG_DEBUG);
+				pg_logging_increase_verbosity();
 				break;
 			case 'k':
 				keep_files = parse_count(optarg, "-k/--keep-files");
@@ -295,10 +296,18 @@ check_request(void)
 		pg_log_error_detail("Expected a segment file name, as the server passes for %%r.");
 		configuration_error();
 	}
-	if (!archive_path_fits(archive_dir, wal_file_name) ||
-		!restore_path_fits(restore_path))
+	if (!archive_path_fits(archive_dir, wal_file_name))
 	{
-		pg_log_error("path name too long");
+		pg_log_error("archive location \"%s\" is too long", archive_dir);
+		pg_log_error_detail("The paths of archived files, \"%s\" with a suffix, must be shorter than %d bytes.",
+							wal_file_name, MAXPGPATH);
+		configuration_error();
+	}
+	if (!restore_path_fits(restore_path))
+	{
+		pg_log_error("restore path \"%s\" is too long", restore_path);
+		pg_log_error_detail("The path of the temporary file beside it must be shorter than %d bytes.",
+							MAXPGPATH);
 		configuration_error();
 	}
 
@@ -380,8 +389,7 @@ report_problem(const char *source, const char *problem,
 			   const char *last_reported)
 {
 	if (strcmp(problem, last_reported) != 0)
-		pg_log_error("%s \"%s\": %s",
-					 "cannot restore", source, problem);
+		pg_log_error("could not restore file \"%s\": %s", source, problem);
 }
 
 static void
@@ -472,7 +480,7 @@ finish_smart_failover(void)
 		return EXIT_RESTORED;
 	}
 	if (result != RESTORE_ABSENT)
-		pg_log_error("cannot restore \"%s\": %s", source, problem);
+		pg_log_error("could not restore file \"%s\": %s", source, problem);
 	report_failover(FAILOVER_SMART, trigger_path);
 	return fail_over();
 }
@@ -589,12 +597,14 @@ judge_result(RestoreResult result, Failover failover, uint32 seg_size,
 
 		case RESTORE_COPY_ERROR:
 			state->failed_copies++;
-			pg_log_error("could not restore \"%s\" (attempt %d of %d): %s",
+			pg_log_error("could not restore file \"%s\" (attempt %d of %d): %s",
 						 state->source, state->failed_copies, max_retries + 1,
 						 state->problem);
 			if (state->failed_copies > max_retries)
 			{
-				pg_log_error("giving up: the server stops rather than end recovery");
+				pg_log_error("giving up after %d attempts", state->failed_copies);
+				pg_log_error_detail("Exiting with status %d, so that the server stops instead of ending recovery.",
+									EXIT_GAVE_UP);
 				return EXIT_GAVE_UP;
 			}
 			/* progressive back-off, as the classic did */

@@ -121,7 +121,10 @@ report_failover(Failover failover, const char *trigger_path)
 	int			signo = fast_failover_signal;
 
 	if (signo == SIGINT)
-		pg_log_warning("SIGINT received: fast failover; SIGINT is deprecated for this, use SIGUSR1");
+	{
+		pg_log_warning("SIGINT received: fast failover");
+		pg_log_warning_hint("SIGINT is deprecated for this; use SIGUSR1.");
+	}
 	else if (signo != 0)
 		pg_log_info("SIGUSR1 received: fast failover");
 	else if (promotion_requested())

@@ -123,7 +123,7 @@ add_watch(const char *dir)
 	wd = inotify_add_watch(inotify_fd, dir,
 						   ARRIVAL_EVENTS | IN_MASK_ADD | IN_ONLYDIR);
 	if (wd < 0)
-		pg_log_debug("cannot watch directory \"%s\", polling it: %m", dir);
+		pg_log_debug("could not watch directory \"%s\", polling it: %m", dir);
 	else
 		watches[num_watches++] = wd;
 }

@@ -3,10 +3,13 @@
 # missing or surplus argument, a WAL file name the server would never pass)
 # refused as a configuration error: the exact one-line message and the hint
 # on stderr, exit status 254 (so that the server stops instead of ending
-# recovery), and nothing created or removed anywhere.
+# recovery), and nothing created or removed anywhere.  Also: --help ends
+# with the bug-report and home-page lines, a path too long is named, and
+# SIGINT (deprecated) is still a fast failover, with a warning and a hint.
 
 use strict;
 use warnings;
+use IPC::Run;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use FindBin;
@@ -68,6 +71,10 @@ like(
 	$stdout,
 	qr/restore_command = 'pg_standby \[OPTION\]\.\.\. ARCHIVELOCATION %f %p %r'/,
 	'--help shows the restore_command line');
+like(
+	$stdout,
+	qr/\nReport bugs to <[^>\n]+>\.\n[^\n]+ home page: <[^>\n]+>\n\z/,
+	'--help ends with the bug-report and home-page lines');
 ($status, $stdout, $stderr) = run_standby('-?');
 is($status, 0, '-? exits 0');
 like($stdout, qr/^Usage:/m, '-? shows the usage');
@@ -252,11 +259,23 @@ for my $name ('', 'bad', '00000001.history', '0000000100000000000000a1',
 		"RESTARTWALFILE \"$name\"");
 }
 
-# Paths too long to be built.
-config_error_ok([ 'a' x 1100, $segment, "$out/restored" ],
-	error_lines('path name too long'), 'archive location too long');
-config_error_ok([ $archive, $segment, "$out/" . ('r' x 1100) ],
-	error_lines('path name too long'), 'restore path too long');
+# Paths too long to be built: the message says which.
+my $long_archive = 'a' x 1100;
+config_error_ok(
+	[ $long_archive, $segment, "$out/restored" ],
+	error_lines(
+		"archive location \"$long_archive\" is too long",
+		"pg_standby: detail: The paths of archived files, \"$segment\" with a suffix, must be shorter than 1024 bytes.\n"
+	),
+	'archive location too long');
+my $long_restore = "$out/" . ('r' x 1100);
+config_error_ok(
+	[ $archive, $segment, $long_restore ],
+	error_lines(
+		"restore path \"$long_restore\" is too long",
+		"pg_standby: detail: The path of the temporary file beside it must be shorter than 1024 bytes.\n"
+	),
+	'restore path too long');
 
 # A server whose WAL format this build does not know.
 append_to_file("$cwd/PG_VERSION", "99\n");
@@ -348,6 +367,33 @@ for my $option ('-l', '--link')
 		qr/\Apg_standby: warning: [^\n]*-l\/--link[^\n]*\n\z/,
 		"$option with a history file: warns");
 }
+# SIGINT, deprecated for a fast failover since the classic pg_standby,
+# still is one, with a warning and a hint to use SIGUSR1.  pg_standby runs
+# as the server would run it (restore path pg_wal/RECOVERYXLOG, archive
+# recovery), so that it waits for the absent segment.
+{
+	my $server_dir = "$tempdir/server";
+	mkdir $server_dir or die "could not create \"$server_dir\": $!";
+	mkdir "$server_dir/pg_wal" or die "could not create pg_wal: $!";
+	my ($stdout, $stderr) = ('', '');
+	my $h = IPC::Run::start(
+		[ 'pg_standby', $archive, $absent, 'pg_wal/RECOVERYXLOG' ],
+		init => sub { chdir $server_dir or die "could not chdir: $!" },
+		'<' => \undef,
+		'>' => \$stdout,
+		'2>' => \$stderr,
+		IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
+	# it says that recovery_prefetch is on just before it starts to wait
+	$h->pump until $stderr =~ /recovery_prefetch is on/;
+	$h->signal('INT');
+	$h->finish;
+	is($h->full_result(0) >> 8, 1, 'SIGINT: exit status 1, a fast failover');
+	like(
+		$stderr,
+		qr/^pg_standby: warning: SIGINT received: fast failover\npg_standby: hint: SIGINT is deprecated for this; use SIGUSR1\.$/m,
+		'SIGINT: a warning and a hint to use SIGUSR1');
+}
+
 ok(!-e $trigger, 'no option created the trigger file');
 is(listing($out), '', 'nothing was ever created at XLOGFILEPATH');
 is(listing($cwd), '', 'nothing was ever created in the working directory');

@@ -367,7 +367,7 @@ is($standby_a->safe_psql('postgres', 'SELECT pg_is_in_recovery()'),
 		'segment in pieces: restored once complete');
 	unlike(
 		$log,
-		qr/cannot restore|wrong size|FATAL|PANIC/,
+		qr/could not restore file|wrong size|FATAL|PANIC/,
 		'segment in pieces: no error and no refusal in the log');
 
 	resume_archiving();

@@ -324,7 +324,7 @@ sub cannot_restore_regex
 {
 	my ($segment, $reason) = @_;
 	$reason = qr/.*/ unless defined $reason;
-	return qr/pg_standby: error: cannot restore "\Q$archive\/$segment\E": $reason/;
+	return qr/pg_standby: error: could not restore file "\Q$archive\/$segment\E": $reason/;
 }
 
 # Wait until pg_standby waits for $segment (one process with it on its
@@ -576,7 +576,7 @@ sub check_refused_then_replayed
 	my $attempt_regex = sub {
 		my ($k) = @_;
 		return
-		  qr/could not restore "\Q$archive\/$segment\E" \(attempt $k of 101\): could not create file "pg_wal\/RECOVERYXLOG\.pg_standby\.tmp": Permission denied/;
+		  qr/could not restore file "\Q$archive\/$segment\E" \(attempt $k of 101\): could not create file "pg_wal\/RECOVERYXLOG\.pg_standby\.tmp": Permission denied/;
 	};
 
 	my $pid = waiting_pg_standby($segment);

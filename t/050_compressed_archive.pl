@@ -268,7 +268,7 @@ sub refused_regex
 {
 	my ($archive_dir, $file, $reason) = @_;
 	return
-	  qr/pg_standby: error: cannot restore "\Q$archive_dir\/$file\E": $reason/;
+	  qr/pg_standby: error: could not restore file "\Q$archive_dir\/$file\E": $reason/;
 }
 
 # Run pg_standby as an operator or pg_rewind would, in the primary's data
@@ -535,7 +535,7 @@ foreach my $c (@corrupt)
 	foreach my $c (@corrupt)
 	{
 		my $file = "$segment_p$c->[0]";
-		my $n = () = $log =~ /cannot restore "\Q$archive\/$file\E"/g;
+		my $n = () = $log =~ /could not restore file "\Q$archive\/$file\E"/g;
 		is($n, 1, "corrupt $c->[0]: refused with one error line");
 		unlike(
 			$log,
@@ -576,7 +576,7 @@ ok($standby_a->log_contains(restored_regex($archive, "$segment_p.zst"), $offset)
 {
 	my $log = log_since($standby_a, $offset);
 	my $truncated_refusals = () =
-	  $log =~ /cannot restore "[^"]*": [a-z0-9 ]+ ends early/g;
+	  $log =~ /could not restore file "[^"]*": [a-z0-9 ]+ ends early/g;
 	is($truncated_refusals, 0,
 		'truncated files: waited for, never refused');
 }
@@ -685,7 +685,7 @@ foreach my $s (@receiving)
 			qr/pg_standby: smart failover: restored partial segment "\Q$dir\/$partial\E"/
 		),
 		"$what: $partial restored at smart failover");
-	ok(!$node->log_contains(qr/cannot restore "\Q$dir\/$partial\E"/),
+	ok(!$node->log_contains(qr/could not restore file "\Q$dir\/$partial\E"/),
 		"$what: $partial not refused");
 	is( rows_of_rounds($node, @streamed),
 		rows_through($streamed[-1]) - rows_through($last_complete_round),
