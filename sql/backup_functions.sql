@@ -1,13 +1,20 @@
 --
--- What an archiving primary hands to the archive, which pg_standby then
--- restores (restore_command.sql): pg_backup_start() and pg_backup_stop()
--- with the backup label and the backup history file, and pg_switch_wal()
--- with what pg_stat_archiver reports of it.  Values that change from run
--- to run are masked, and checked against each other instead.
+-- The backup functions as a warm-standby set-up uses them, with
+-- pg_standby_archive archiving: pg_backup_start(), a copy of the data
+-- directory, pg_backup_stop() waiting for the archive, the label written
+-- into the copy; then a WAL switch.  Asserted is only what the set-up and
+-- pg_standby rely on, never the server's own label lines or NOTICE texts,
+-- which change between major versions: the label starts with the start
+-- location, the backup history file is in the archive under the name the
+-- server asks for and starts as the label does (pg_standby checks that
+-- line), and every segment from the start to the stop location is archived
+-- and restored by pg_standby, run in the copy as its restore_command would
+-- be.  restore_command.sql goes on from what is archived here.
 --
+\getenv abs_builddir PG_ABS_BUILDDIR
 
 --
--- A base backup: its label and its backup history file
+-- A base backup
 --
 CREATE TABLE backup (start_lsn pg_lsn, stop_lsn pg_lsn, labelfile text,
 					 history_file text);
@@ -16,12 +23,37 @@ CREATE TABLE backup (start_lsn pg_lsn, stop_lsn pg_lsn, labelfile text,
 INSERT INTO backup (start_lsn)
 	SELECT pg_backup_start('pg_standby regress', true);
 
--- waits until the archiver has the last segment and the history file;
--- if archiving is broken, that would be forever
+-- The copy, as a warm standby is made: everything but the contents of
+-- pg_wal (the standby restores those from the archive) and the postmaster's
+-- own files.  Files that change while tar reads them are expected (tar then
+-- exits with 1, which the pipeline ignores): the backup's WAL repairs them.
+SELECT shell(format('mkdir -p %1$s/pg_wal && (cd %2$s && tar --exclude=./pg_wal --exclude=./postmaster.pid --exclude=./postmaster.opts -cf - .) | tar -C %1$s -xf -',
+					sh_quote(regress_path('standby')),
+					sh_quote(current_setting('data_directory'))));
+
+-- Waits until the archiver has the last segment and the history file; if
+-- archiving is broken, that would be forever.  Its NOTICE is left out: its
+-- text is the server's.
 SET statement_timeout = '60s';
+SET client_min_messages = warning;
 UPDATE backup SET (stop_lsn, labelfile) =
 	(SELECT lsn, labelfile FROM pg_backup_stop(wait_for_archive => true));
+RESET client_min_messages;
 RESET statement_timeout;
+
+-- the label, written into the copy as backup_label
+SELECT shell(format('printf %%s %s >%s', sh_quote(labelfile),
+					sh_quote(regress_path('standby/backup_label'))))
+FROM backup;
+
+SELECT pg_read_file(regress_path('standby/backup_label')) = labelfile
+		AS label_written,
+	starts_with(labelfile,
+				format(E'START WAL LOCATION: %s (file %s)\n',
+					   start_lsn, pg_walfile_name(start_lsn)))
+		AS label_starts_at_start,
+	start_lsn < stop_lsn AS stop_after_start
+FROM backup;
 
 -- the backup history file is named after the start of the backup, with
 -- its offset in the segment in eight hex digits
@@ -30,49 +62,41 @@ UPDATE backup SET history_file =
 			'.backup'
 	 FROM pg_walfile_name_offset(start_lsn));
 
-SELECT mask(line) AS backup_label
-FROM backup,
-	regexp_split_to_table(rtrim(labelfile, E'\n'), E'\n') WITH ORDINALITY AS l(line, n)
-ORDER BY n;
-
-SELECT starts_with(labelfile,
-				   format(E'START WAL LOCATION: %s (file %s)\n',
-						  start_lsn, pg_walfile_name(start_lsn)))
-		AS start_is_pg_backup_start,
-	substring(labelfile from E'\nCHECKPOINT LOCATION: ([0-9A-F/]+)\n')::pg_lsn
-		BETWEEN start_lsn AND stop_lsn AS checkpoint_within_backup,
-	start_lsn < stop_lsn AS stop_after_start
-FROM backup;
-
--- the archive has exactly one backup history file, under that name
-SELECT f = history_file AS history_file_name_is_start
+-- the archive has exactly one backup history file, under that name, and
+-- it starts with the label's first line
+SELECT f = history_file AS history_file_name_is_start,
+	starts_with(pg_read_file(regress_path('archive/' || f)),
+				split_part(labelfile, E'\n', 1) || E'\n')
+		AS history_file_starts_as_label
 FROM backup, pg_ls_dir(regress_path('archive')) AS f
 WHERE f LIKE '%.backup';
 
-CREATE TABLE backup_history AS
-	SELECT pg_read_file(regress_path('archive/' || history_file)) AS contents
-	FROM backup;
+-- every segment from the start to the stop location, restored from the
+-- archive by pg_standby in the copy (whose pg_control has this cluster's
+-- system identifier), byte for byte
+CREATE TABLE backup_segments AS
+	SELECT DISTINCT pg_walfile_name(start_lsn + g * seg_size) AS segment
+	FROM backup,
+		pg_size_bytes(current_setting('wal_segment_size')) AS seg_size,
+		generate_series(0, ((stop_lsn - start_lsn) / seg_size)::int + 1) AS g
+	WHERE pg_walfile_name(start_lsn + g * seg_size) <= pg_walfile_name(stop_lsn);
 
-SELECT mask(line) AS backup_history_file
-FROM backup_history,
-	regexp_split_to_table(rtrim(contents, E'\n'), E'\n') WITH ORDINALITY AS l(line, n)
-ORDER BY n;
+CREATE TABLE backup_restores AS
+	SELECT segment,
+		(SELECT string_agg(line, E'\n')
+		 FROM shell(format('cd %s && %s %s %s %s 2>&1; echo "exit status $?"',
+						   sh_quote(regress_path('standby')),
+						   sh_quote(:'abs_builddir' || '/pg_standby'),
+						   sh_quote(regress_path('archive')), segment,
+						   'pg_wal/' || segment)) AS line) AS output
+	FROM backup_segments;
 
--- the label's first line, the stop location, the rest of the label, then
--- the stop time and timeline
-SELECT split_part(h.contents, E'\n', 1) = split_part(b.labelfile, E'\n', 1)
-		AS start_as_in_label,
-	split_part(h.contents, E'\n', 2) =
-		format('STOP WAL LOCATION: %s (file %s)',
-			   b.stop_lsn, pg_walfile_name(b.stop_lsn))
-		AS stop_is_pg_backup_stop,
-	h.contents = format(E'%s\n%s\n%sSTOP TIME: %s\nSTOP TIMELINE: 1\n',
-						split_part(h.contents, E'\n', 1),
-						split_part(h.contents, E'\n', 2),
-						substr(b.labelfile, strpos(b.labelfile, E'\n') + 1),
-						substring(h.contents from E'\nSTOP TIME: ([^\n]+)\n'))
-		AS rest_as_in_label
-FROM backup b, backup_history h;
+SELECT count(*) > 0 AS some_segments,
+	bool_and(output = 'exit status 0') AS all_restored,
+	bool_and(md5(pg_read_binary_file(regress_path('standby/pg_wal/' || segment))) =
+			 md5(pg_read_binary_file(regress_path('archive/' || segment))))
+		AS all_identical
+FROM backup_restores;
 
 --
 -- A WAL switch, seen by the archiver
