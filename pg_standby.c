@@ -432,14 +432,14 @@ try_restore(bool partial, uint32 *seg_size, char *source, char *problem,
 	/* A missing archive is not an absent file: it is transient trouble. */
 	if (stat(archive_dir, &st) != 0)
 	{
-		snprintf(problem, problem_size,
-				 "could not access archive directory \"%s\": %m", archive_dir);
+		set_problem(problem, problem_size,
+					"could not access archive directory \"%s\": %m", archive_dir);
 		return RESTORE_ARCHIVE_ERROR;
 	}
 	if (!S_ISDIR(st.st_mode))
 	{
-		snprintf(problem, problem_size,
-				 "archive location \"%s\" is not a directory", archive_dir);
+		set_problem(problem, problem_size,
+					"archive location \"%s\" is not a directory", archive_dir);
 		return RESTORE_ARCHIVE_ERROR;
 	}
 

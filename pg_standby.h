@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * pg_standby.h
- *	  The exit statuses of pg_standby, its answer to the server.
+ *	  The exit statuses of pg_standby, its answer to the server, and how
+ *	  the reason for a refusal is passed to the code that logs it.
  *
  * The server reads our exit status as the answer to its request: 0 is
  * "restored", any other status up to 125 is "not available" (in archive
@@ -14,9 +15,31 @@
 #ifndef PG_STANDBY_H
 #define PG_STANDBY_H
 
+#include <stdarg.h>
+
 #define EXIT_RESTORED			0	/* %p holds the requested file */
 #define EXIT_NOT_AVAILABLE		1	/* absent history file, or failover */
 #define EXIT_CONFIG_ERROR		254 /* unusable command line or setup */
 #define EXIT_GAVE_UP			255 /* a present file could not be copied */
+
+/*
+ * The files that look at an archived file say why they refused it, or why
+ * it could not be restored, in a buffer of the caller's, which logs it
+ * after "could not restore file": a fragment in the form of a primary
+ * message ("could not open file \"%s\": %m", "page address ... does not
+ * match ..."), translated here, where its format is known.
+ */
+static inline void set_problem(char *problem, size_t problem_size,
+							   const char *fmt,...) pg_attribute_printf(3, 4);
+
+static inline void
+set_problem(char *problem, size_t problem_size, const char *fmt,...)
+{
+	va_list		args;
+
+	va_start(args, fmt);
+	vsnprintf(problem, problem_size, _(fmt), args);
+	va_end(args);
+}
 
 #endif							/* PG_STANDBY_H */

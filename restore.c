@@ -24,6 +24,7 @@
 
 #include "access/xlog_internal.h"
 #include "decompress.h"
+#include "pg_standby.h"
 #include "restore.h"
 
 /* Chunk size of the copy: large enough that system calls cost nothing. */
@@ -45,8 +46,6 @@
  */
 static char temporary_path[MAXPGPATH];
 static volatile sig_atomic_t temporary_exists = false;
-
-#define PROBLEM(...) snprintf(problem, problem_size, __VA_ARGS__)
 
 /*
  * Remove the temporary file, if one is being written.  Only async-signal-
@@ -128,14 +127,14 @@ create_temporary_file(const char *restore_path, char *problem,
 			 restore_path, TEMPORARY_SUFFIX);
 	if (unlink(temporary_path) != 0 && errno != ENOENT)
 	{
-		PROBLEM("could not remove file \"%s\": %m", temporary_path);
+		set_problem(problem, problem_size, "could not remove file \"%s\": %m", temporary_path);
 		return -1;
 	}
 	fd = open(temporary_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
 			  S_IRUSR | S_IWUSR);
 	if (fd < 0)
 	{
-		PROBLEM("could not create file \"%s\": %m", temporary_path);
+		set_problem(problem, problem_size, "could not create file \"%s\": %m", temporary_path);
 		return -1;
 	}
 	temporary_exists = true;
@@ -149,14 +148,14 @@ install_temporary_file(int fd, const char *restore_path, char *problem,
 {
 	if (close(fd) != 0)
 	{
-		PROBLEM("could not close file \"%s\": %m", temporary_path);
+		set_problem(problem, problem_size, "could not close file \"%s\": %m", temporary_path);
 		remove_temporary_file();
 		return false;
 	}
 	if (rename(temporary_path, restore_path) != 0)
 	{
-		PROBLEM("could not rename file \"%s\" to \"%s\": %m",
-				temporary_path, restore_path);
+		set_problem(problem, problem_size, "could not rename file \"%s\" to \"%s\": %m",
+					temporary_path, restore_path);
 		remove_temporary_file();
 		return false;
 	}
@@ -183,7 +182,7 @@ write_all(int fd, const char *data, size_t len, char *problem,
 		{
 			if (errno == EINTR)
 				continue;
-			PROBLEM("could not write file \"%s\": %m", temporary_path);
+			set_problem(problem, problem_size, "could not write file \"%s\": %m", temporary_path);
 			return false;
 		}
 		data += written;
@@ -216,18 +215,18 @@ open_archive_file(const char *archive_path, int *fd, struct stat *st,
 	{
 		if (errno == ENOENT)
 			return RESTORE_ABSENT;
-		PROBLEM("could not open file \"%s\": %m", archive_path);
+		set_problem(problem, problem_size, "could not open file \"%s\": %m", archive_path);
 		return RESTORE_ARCHIVE_ERROR;
 	}
 	if (fstat(*fd, st) != 0)
 	{
-		PROBLEM("could not stat file \"%s\": %m", archive_path);
+		set_problem(problem, problem_size, "could not stat file \"%s\": %m", archive_path);
 		close(*fd);
 		return RESTORE_ARCHIVE_ERROR;
 	}
 	if (!S_ISREG(st->st_mode))
 	{
-		PROBLEM("\"%s\" is not a regular file", archive_path);
+		set_problem(problem, problem_size, "\"%s\" is not a regular file", archive_path);
 		close(*fd);
 		return RESTORE_INVALID;
 	}
@@ -248,12 +247,12 @@ read_segment_size(int fd, const SegmentExpectation *expect,
 	n = pread(fd, page, XLOG_BLCKSZ, 0);
 	if (n < 0)
 	{
-		PROBLEM("could not read file: %m");
+		set_problem(problem, problem_size, "could not read file: %m");
 		return RESTORE_COPY_ERROR;
 	}
 	if (n < XLOG_BLCKSZ)
 	{
-		PROBLEM("file has %zd bytes so far", n);
+		set_problem(problem, problem_size, "file has %zd bytes so far", n);
 		return RESTORE_INCOMPLETE;
 	}
 	if (!check_first_page(expect, page, n, seg_size, problem, problem_size))
@@ -286,7 +285,7 @@ copy_contents(int in_fd, int out_fd, off_t size, char *problem,
 		}
 		if (n == 0)
 		{
-			PROBLEM("file shrank while being copied");
+			set_problem(problem, problem_size, "file shrank while being copied");
 			return RESTORE_INCOMPLETE;
 		}
 		if (errno == EINTR)
@@ -294,7 +293,7 @@ copy_contents(int in_fd, int out_fd, off_t size, char *problem,
 		if (copied == 0 && (errno == EXDEV || errno == ENOSYS ||
 							errno == EOPNOTSUPP || errno == EINVAL))
 			break;
-		PROBLEM("could not copy file: %m");
+		set_problem(problem, problem_size, "could not copy file: %m");
 		return RESTORE_COPY_ERROR;
 	}
 
@@ -302,7 +301,7 @@ copy_contents(int in_fd, int out_fd, off_t size, char *problem,
 	if (buffer == NULL && copied < size &&
 		(buffer = malloc(COPY_CHUNK_SIZE)) == NULL)
 	{
-		PROBLEM("out of memory");
+		set_problem(problem, problem_size, "out of memory");
 		return RESTORE_COPY_ERROR;
 	}
 	while (copied < size)
@@ -312,12 +311,12 @@ copy_contents(int in_fd, int out_fd, off_t size, char *problem,
 
 		if (n < 0)
 		{
-			PROBLEM("could not read file: %m");
+			set_problem(problem, problem_size, "could not read file: %m");
 			return RESTORE_COPY_ERROR;
 		}
 		if (n == 0)
 		{
-			PROBLEM("file shrank while being copied");
+			set_problem(problem, problem_size, "file shrank while being copied");
 			return RESTORE_INCOMPLETE;
 		}
 		if (!write_all(out_fd, buffer, n, problem, problem_size))
@@ -342,7 +341,7 @@ check_copy(int fd, off_t size, const SegmentExpectation *expect,
 	contents = mmap(NULL, size, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
 	if (contents == MAP_FAILED)
 	{
-		PROBLEM("could not map file \"%s\": %m", temporary_path);
+		set_problem(problem, problem_size, "could not map file \"%s\": %m", temporary_path);
 		return RESTORE_COPY_ERROR;
 	}
 	ok = check_segment_contents(expect, contents, size, problem, problem_size);
@@ -368,14 +367,14 @@ copy_plain_segment(int in_fd, const struct stat *st, int out_fd,
 		return result;
 	if (st->st_size < seg_size)
 	{
-		PROBLEM("file has %lld of %u bytes so far",
-				(long long) st->st_size, seg_size);
+		set_problem(problem, problem_size, "file has %lld of %u bytes so far",
+					(long long) st->st_size, seg_size);
 		return RESTORE_INCOMPLETE;
 	}
 	if (st->st_size > seg_size)
 	{
-		PROBLEM("file has %lld bytes, more than the segment size %u",
-				(long long) st->st_size, seg_size);
+		set_problem(problem, problem_size, "file has %lld bytes, more than the segment size %u",
+					(long long) st->st_size, seg_size);
 		return RESTORE_INVALID;
 	}
 	*size = st->st_size;
@@ -399,14 +398,14 @@ trim_partial_segment(int fd, uint64 *size, char *problem, size_t problem_size)
 		*size -= in_last_page;
 	if (*size == 0)
 	{
-		PROBLEM("partial segment ends before its first page header");
+		set_problem(problem, problem_size, "partial segment ends before its first page header");
 		return RESTORE_INVALID;
 	}
 	if (*size < XLOG_BLCKSZ)
 		*size = XLOG_BLCKSZ;
 	if (ftruncate(fd, *size) != 0)
 	{
-		PROBLEM("could not truncate file \"%s\": %m", temporary_path);
+		set_problem(problem, problem_size, "could not truncate file \"%s\": %m", temporary_path);
 		return RESTORE_COPY_ERROR;
 	}
 	return RESTORE_DONE;
@@ -450,8 +449,8 @@ restore_segment_from(const char *archive_path, ArchiveCompression compression,
 									&size, problem, problem_size);
 	else if (st.st_size > WalSegMaxSize)
 	{
-		PROBLEM("file has %lld bytes, more than any WAL segment",
-				(long long) st.st_size);
+		set_problem(problem, problem_size, "file has %lld bytes, more than any WAL segment",
+					(long long) st.st_size);
 		result = RESTORE_INVALID;
 	}
 	else
@@ -470,7 +469,7 @@ restore_segment_from(const char *archive_path, ArchiveCompression compression,
 	{
 		if (ftruncate(out_fd, *seg_size) != 0)
 		{
-			PROBLEM("could not extend file \"%s\": %m", temporary_path);
+			set_problem(problem, problem_size, "could not extend file \"%s\": %m", temporary_path);
 			result = RESTORE_COPY_ERROR;
 		}
 		size = *seg_size;
@@ -538,8 +537,8 @@ restore_history(const char *archive_path, const char *restore_path,
 		return result;
 	if (st.st_size > MAX_HISTORY_FILE_SIZE)
 	{
-		PROBLEM("file has %lld bytes, too large for a history file",
-				(long long) st.st_size);
+		set_problem(problem, problem_size, "file has %lld bytes, too large for a history file",
+					(long long) st.st_size);
 		close(in_fd);
 		return RESTORE_INVALID;
 	}
@@ -547,7 +546,7 @@ restore_history(const char *archive_path, const char *restore_path,
 	contents = malloc(st.st_size + 1);
 	if (contents == NULL)
 	{
-		PROBLEM("out of memory");
+		set_problem(problem, problem_size, "out of memory");
 		close(in_fd);
 		return RESTORE_COPY_ERROR;
 	}
@@ -555,12 +554,12 @@ restore_history(const char *archive_path, const char *restore_path,
 	close(in_fd);
 	if (n < 0)
 	{
-		PROBLEM("could not read file \"%s\": %m", archive_path);
+		set_problem(problem, problem_size, "could not read file \"%s\": %m", archive_path);
 		result = RESTORE_COPY_ERROR;
 	}
 	else if (n != st.st_size)
 	{
-		PROBLEM("file changed size while being read");
+		set_problem(problem, problem_size, "file changed size while being read");
 		result = RESTORE_INCOMPLETE;
 	}
 	else if (!check_history_contents(kind, contents, n, problem, problem_size))

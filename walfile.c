@@ -14,6 +14,7 @@
 #include "postgres_fe.h"
 
 #include "access/xlog_internal.h"
+#include "pg_standby.h"
 #include "walfile.h"
 
 /* Length of "TTTTTTTTXXXXXXXXYYYYYYYY.OOOOOOOO.backup" */
@@ -37,8 +38,6 @@ static const PageMagic known_page_magic[] =
 	{17, 0xD116},
 	{18, 0xD118},
 };
-
-#define PROBLEM(...) snprintf(problem, problem_size, __VA_ARGS__)
 
 /*
  * Classify a requested file name.  Only names the server itself asks for
@@ -128,66 +127,66 @@ check_first_page(const SegmentExpectation *expect, const char *page,
 
 	if (len < SizeOfXLogLongPHD)
 	{
-		PROBLEM("file is shorter than a WAL page header");
+		set_problem(problem, problem_size, "file is shorter than a WAL page header");
 		return false;
 	}
 	memcpy(&hdr, page, sizeof(hdr));
 
 	if (expect->page_magic != 0 && hdr.std.xlp_magic != expect->page_magic)
 	{
-		PROBLEM("page magic 0x%04X differs from this server's 0x%04X",
-				hdr.std.xlp_magic, expect->page_magic);
+		set_problem(problem, problem_size, "page magic 0x%04X differs from this server's 0x%04X",
+					hdr.std.xlp_magic, expect->page_magic);
 		return false;
 	}
 	if (!page_magic_is_known(hdr.std.xlp_magic))
 	{
-		PROBLEM("page magic 0x%04X is not that of any known PostgreSQL version",
-				hdr.std.xlp_magic);
+		set_problem(problem, problem_size, "page magic 0x%04X is not that of any known PostgreSQL version",
+					hdr.std.xlp_magic);
 		return false;
 	}
 	if ((hdr.std.xlp_info & XLP_LONG_HEADER) == 0 ||
 		(hdr.std.xlp_info & ~XLP_ALL_FLAGS) != 0)
 	{
-		PROBLEM("first page has invalid info bits 0x%04X",
-				hdr.std.xlp_info);
+		set_problem(problem, problem_size, "first page has invalid info bits 0x%04X",
+					hdr.std.xlp_info);
 		return false;
 	}
 	if (!IsValidWalSegSize(hdr.xlp_seg_size))
 	{
-		PROBLEM("header declares invalid segment size %u", hdr.xlp_seg_size);
+		set_problem(problem, problem_size, "header declares invalid segment size %u", hdr.xlp_seg_size);
 		return false;
 	}
 	if (hdr.xlp_xlog_blcksz != XLOG_BLCKSZ)
 	{
-		PROBLEM("header declares WAL block size %u, expected %u",
-				hdr.xlp_xlog_blcksz, (unsigned) XLOG_BLCKSZ);
+		set_problem(problem, problem_size, "header declares WAL block size %u, expected %u",
+					hdr.xlp_xlog_blcksz, (unsigned) XLOG_BLCKSZ);
 		return false;
 	}
 	if (expect->seg >= XLogSegmentsPerXLogId(hdr.xlp_seg_size))
 	{
-		PROBLEM("file name is not a valid segment for segment size %u",
-				hdr.xlp_seg_size);
+		set_problem(problem, problem_size, "file name is not a valid segment for segment size %u",
+					hdr.xlp_seg_size);
 		return false;
 	}
 	start = ((uint64) expect->log << 32) +
 		(uint64) expect->seg * hdr.xlp_seg_size;
 	if (hdr.std.xlp_pageaddr != start)
 	{
-		PROBLEM("page address %X/%X does not match the file name, expected %X/%X",
-				LSN_FORMAT_ARGS(hdr.std.xlp_pageaddr), LSN_FORMAT_ARGS(start));
+		set_problem(problem, problem_size, "page address %X/%X does not match the file name, expected %X/%X",
+					LSN_FORMAT_ARGS(hdr.std.xlp_pageaddr), LSN_FORMAT_ARGS(start));
 		return false;
 	}
 	if (hdr.std.xlp_tli == 0 || hdr.std.xlp_tli > expect->tli)
 	{
-		PROBLEM("page timeline %u is newer than timeline %u of the file name",
-				hdr.std.xlp_tli, expect->tli);
+		set_problem(problem, problem_size, "page timeline %u is newer than timeline %u of the file name",
+					hdr.std.xlp_tli, expect->tli);
 		return false;
 	}
 	if (expect->sysid != 0 && hdr.xlp_sysid != expect->sysid)
 	{
-		PROBLEM("system identifier %llu differs from this server's %llu",
-				(unsigned long long) hdr.xlp_sysid,
-				(unsigned long long) expect->sysid);
+		set_problem(problem, problem_size, "system identifier %llu differs from this server's %llu",
+					(unsigned long long) hdr.xlp_sysid,
+					(unsigned long long) expect->sysid);
 		return false;
 	}
 
@@ -217,7 +216,7 @@ check_next_page(const SegmentExpectation *expect, uint32 seg_size,
 	}
 	if (*zero_seen)
 	{
-		PROBLEM("data follows an all-zero page at offset %zu", offset);
+		set_problem(problem, problem_size, "data follows an all-zero page at offset %zu", offset);
 		return false;
 	}
 
@@ -230,8 +229,8 @@ check_next_page(const SegmentExpectation *expect, uint32 seg_size,
 		(hdr.xlp_info & (XLP_LONG_HEADER | ~XLP_ALL_FLAGS)) != 0 ||
 		hdr.xlp_tli < *last_tli || hdr.xlp_tli > expect->tli)
 	{
-		PROBLEM("page header at offset %zu is not the next page of this segment",
-				offset);
+		set_problem(problem, problem_size, "page header at offset %zu is not the next page of this segment",
+					offset);
 		return false;
 	}
 	*last_tli = hdr.xlp_tli;
@@ -255,7 +254,7 @@ check_segment_contents(const SegmentExpectation *expect, const char *data,
 		return false;
 	if (len != seg_size)
 	{
-		PROBLEM("file has %zu bytes, not the segment size %u", len, seg_size);
+		set_problem(problem, problem_size, "file has %zu bytes, not the segment size %u", len, seg_size);
 		return false;
 	}
 	memcpy(&first, data, sizeof(first));
@@ -285,14 +284,14 @@ check_history_contents(WalFileKind kind, const char *data, size_t len,
 
 	if (memchr(data, '\0', len) != NULL)
 	{
-		PROBLEM("file contains a zero byte");
+		set_problem(problem, problem_size, "file contains a zero byte");
 		return false;
 	}
 	if (kind == WALFILE_BACKUP_HISTORY)
 	{
 		if (len < 20 || strncmp(data, "START WAL LOCATION: ", 20) != 0)
 		{
-			PROBLEM("file does not start with \"START WAL LOCATION\"");
+			set_problem(problem, problem_size, "file does not start with \"START WAL LOCATION\"");
 			return false;
 		}
 		return true;
@@ -301,7 +300,7 @@ check_history_contents(WalFileKind kind, const char *data, size_t len,
 	/* Timeline history: "parentTLI <tab> switchpoint <tab> reason" lines. */
 	if (len == 0 || end[-1] != '\n')
 	{
-		PROBLEM("file does not end with a complete line");
+		set_problem(problem, problem_size, "file does not end with a complete line");
 		return false;
 	}
 	while (line < end)
@@ -324,8 +323,8 @@ check_history_contents(WalFileKind kind, const char *data, size_t len,
 			if (sscanf(line_text, "%u\t%X/%X", &tli, &hi, &lo) != 3 ||
 				tli <= last_tli)
 			{
-				PROBLEM("line \"%s\" is not a timeline history entry",
-						line_text);
+				set_problem(problem, problem_size, "line \"%s\" is not a timeline history entry",
+							line_text);
 				return false;
 			}
 			last_tli = tli;
