@@ -1297,9 +1297,9 @@ write_all(ArchiveWriter *w, const char *data, size_t len)
 	}
 
 	/*
-	 * Start writeback every megabyte, as PostgreSQL's own file copies do:
-	 * the final fsync then has little left to wait for, and the disk works
-	 * while we read and compress the next part.
+	 * Start writeback every megabyte, as PostgreSQL's own file copies do: the
+	 * final fsync then has little left to wait for, and the disk works while
+	 * we read and compress the next part.
 	 */
 	if (w->written - w->flushed >= WRITEBACK_INTERVAL)
 	{

@@ -30,6 +30,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.tli = 1,.log = 0,.seg = 3,
 		.page_magic = 0xD110,
 	};
+
 	/* zeros but for the input, which is copied in and zeroed after use */
 	static char padded[MAX_PADDED_SEGMENT_SIZE];
 	char		problem[256];
