@@ -15,14 +15,11 @@
  */
 #include "postgres_fe.h"
 
-#include <fcntl.h>
 #include <limits.h>
 #include <locale.h>
 #include <math.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "access/xlog_internal.h"
 #include "cleanup.h"
