@@ -10,9 +10,9 @@ MODULES = pg_standby_archive
 PROGRAM = pg_standby
 OBJS = \
 	$(WIN32RES) \
+	archive_format.o \
 	cleanup.o \
 	datadir.o \
-	decompress.o \
 	pg_standby.o \
 	promote.o \
 	readahead.o \
@@ -63,13 +63,13 @@ PG_LIBS = $(COMPRESSION_LIBS)
 # libFuzzer targets (clang): "make fuzz" builds them, "make fuzz-run" runs
 # each for FUZZ_SECONDS from the seed corpus in fuzz/corpus/.
 FUZZ_TARGETS = fuzz/fuzz_decompress fuzz/fuzz_names fuzz/fuzz_options fuzz/fuzz_segment
-FUZZ_SOURCES = cleanup.c datadir.c decompress.c promote.c readahead.c restore.c serverconf.c trigger.c wait.c walfile.c
+FUZZ_SOURCES = archive_format.c cleanup.c datadir.c promote.c readahead.c restore.c serverconf.c trigger.c wait.c walfile.c
 FUZZ_HEADERS = $(wildcard *.h)
 FUZZ_CC = clang
-FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+FUZZ_CFLAGS = -DFRONTEND -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-Wno-ignored-attributes
 FUZZ_SECONDS = 20
-EXTRA_CLEAN += $(FUZZ_TARGETS) tmp_fuzz
+EXTRA_CLEAN += $(FUZZ_TARGETS) tmp_fuzz archive_format_srv.o
 
 ifdef USE_PGXS
 # Neither a program nor an archive module has any use for LLVM bitcode.
@@ -86,15 +86,21 @@ include $(top_builddir)/src/Makefile.global
 include $(top_srcdir)/contrib/contrib-global.mk
 endif
 
-# pg_standby_archive compresses with the libraries pg_standby decompresses
-# with.  A module built from one source file gets no SHLIB_LINK: its link
-# rule takes LDFLAGS_SL, so they go there, for the module alone.
-pg_standby_archive$(DLSUFFIX): override LDFLAGS_SL += $(COMPRESSION_LIBS)
+# archive_format.c is built twice, as src/common's files are: with
+# FRONTEND for pg_standby, and as archive_format_srv.o for the module,
+# which PGXS links from its own object ($<) followed by LDFLAGS_SL: the
+# second object and the compression libraries go there, for the module
+# alone.
+archive_format.o: override CPPFLAGS += -DFRONTEND
+archive_format_srv.o: archive_format.c
+	$(CC) $(CFLAGS) $(CPPFLAGS) -c -o $@ $<
+pg_standby_archive$(DLSUFFIX): archive_format_srv.o
+pg_standby_archive$(DLSUFFIX): override LDFLAGS_SL += archive_format_srv.o $(COMPRESSION_LIBS)
 # The module runs inside the server, which is not built with sanitizers: an
 # instrumented module could not even be loaded there.  "COPT=-fsanitize=..."
 # instruments pg_standby alone.
 no_sanitizers = $(filter-out -fsanitize=% -fno-sanitize-recover=%,$(1))
-pg_standby_archive.o pg_standby_archive$(DLSUFFIX): override CFLAGS := \
+pg_standby_archive.o archive_format_srv.o pg_standby_archive$(DLSUFFIX): override CFLAGS := \
 	$(call no_sanitizers,$(CFLAGS))
 pg_standby_archive$(DLSUFFIX): override LDFLAGS := $(call no_sanitizers,$(LDFLAGS))
 

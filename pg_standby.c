@@ -22,10 +22,10 @@
 #include <time.h>
 
 #include "access/xlog_internal.h"
+#include "archive_format.h"
 #include "cleanup.h"
 #include "common/logging.h"
 #include "datadir.h"
-#include "decompress.h"
 #include "fe_utils/option_utils.h"
 #include "getopt_long.h"
 #include "pg_standby.h"
@@ -92,7 +92,10 @@ usage(void)
 	printf(_("  -?, --help               show this help, then exit\n"));
 	printf(_("\nA segment NAME is restored from the first of these found in ARCHIVELOCATION:\n "));
 	for (int i = 0; i < num_archive_formats; i++)
-		printf(" NAME%s", archive_formats[i].suffix);
+	{
+		if (archive_formats[i].supported)
+			printf(" NAME%s", archive_formats[i].suffix);
+	}
 	printf(_("\nAt smart failover, the same names with .partial appended are tried too\n"
 			 "(the segment pg_receivewal was streaming).\n"));
 	printf(_("\nSignals: SIGUSR1 requests a fast failover.\n"));

@@ -5,20 +5,21 @@
  *
  * With archive_library = 'pg_standby_archive', the archiver hands each
  * completed WAL file to this module, which stores it in the directory
- * named by pg_standby_archive.directory, where pg_standby on the standby
- * waits for it.  A file appears there only complete and durable: it is
- * written under a temporary name, fsynced, renamed to its final name, and
- * the directory is fsynced.  WAL segments (and .partial segments) may be
- * compressed with gzip, lz4 or zstd (pg_standby_archive.compression); they
- * are then stored as NAME.gz, NAME.lz4 or NAME.zst (NAME.gz.partial, ...,
- * as pg_receivewal names them, and pg_standby looks for them).  Timeline
- * and backup history files are always stored as they are.
+ * named by pg_standby_archive.directory, where pg_standby waits for it.  It
+ * works as contrib/basic_archive does: the file is written under a
+ * temporary name and durably renamed to its final name, so that it appears
+ * there only complete.  Segments (and .partial segments) may be compressed
+ * (pg_standby_archive.compression = 'gzip', 'zstd:9', ...); they are then
+ * stored as NAME.gz, NAME.lz4 or NAME.zst (NAME.gz.partial, ..., as
+ * pg_receivewal names them).  History files are stored as they are.
  *
  * The archiver retries a file whose archiving failed, also after a crash
- * that happened after the file was stored but before the server learned
- * it.  So a file that is already in the archive, in any of its forms, with
- * the same contents (compared after decompression) counts as archived; one
- * with different contents is an error, and is never overwritten.
+ * that came after the file was stored but before the server learned it.
+ * So a file already in the archive, in any of its forms, with the same
+ * contents (decoded by archive_format.c, as pg_standby decodes it) counts
+ * as archived; one with different contents is an error and is never
+ * overwritten.  A .partial segment is the exception (see
+ * archived_already()).
  *
  *-------------------------------------------------------------------------
  */
@@ -28,29 +29,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#ifdef PG_STANDBY_GZIP
-#include <zlib.h>
-#endif
-#ifdef PG_STANDBY_LZ4
-#include <lz4frame.h>
-#endif
-#ifdef PG_STANDBY_ZSTD
-#include <zstd.h>
-#endif
-
 #include "access/xlog_internal.h"
+#include "archive_format.h"
+#include "common/compression.h"
 #include "common/file_perm.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "storage/copydir.h"
 #include "storage/fd.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
-
-/* PostgreSQL 18 replaced pg_attribute_noreturn() with pg_noreturn. */
-#ifndef pg_noreturn
-#define pg_noreturn pg_attribute_noreturn()
-#endif
 
 #ifdef PG_MODULE_MAGIC_EXT
 PG_MODULE_MAGIC_EXT(.name = "pg_standby_archive",.version = PG_VERSION);
@@ -68,330 +57,551 @@ PG_MODULE_MAGIC;
  */
 #define MAX_DIRECTORY_LEN	(MAXPGPATH - 128)
 
-/* How much of a file is written before its writeback is started. */
-#define WRITEBACK_INTERVAL	(1024 * 1024)
-
-typedef enum ArchiveCompression
-{
-	COMPRESSION_NONE,
-	COMPRESSION_GZIP,
-	COMPRESSION_LZ4,
-	COMPRESSION_ZSTD
-} ArchiveCompression;
-
-#define NUM_COMPRESSIONS	(COMPRESSION_ZSTD + 1)
-
-/* What each compression is called, how its files end, whether we have it. */
-typedef struct CompressionInfo
-{
-	const char *name;			/* value of pg_standby_archive.compression */
-	const char *suffix;			/* appended to the WAL file name */
-	const char *library;		/* what a build needs to support it */
-	bool		supported;		/* compiled in */
-} CompressionInfo;
-
-static const CompressionInfo compressions[NUM_COMPRESSIONS] = {
-	[COMPRESSION_NONE] = {"none", "", NULL, true},
-#ifdef PG_STANDBY_GZIP
-	[COMPRESSION_GZIP] = {"gzip", ".gz", "zlib", true},
-#else
-	[COMPRESSION_GZIP] = {"gzip", ".gz", "zlib", false},
-#endif
-#ifdef PG_STANDBY_LZ4
-	[COMPRESSION_LZ4] = {"lz4", ".lz4", "liblz4", true},
-#else
-	[COMPRESSION_LZ4] = {"lz4", ".lz4", "liblz4", false},
-#endif
-#ifdef PG_STANDBY_ZSTD
-	[COMPRESSION_ZSTD] = {"zstd", ".zst", "libzstd", true},
-#else
-	[COMPRESSION_ZSTD] = {"zstd", ".zst", "libzstd", false},
-#endif
-};
-
-static const struct config_enum_entry compression_options[] = {
-	{"none", COMPRESSION_NONE, false},
-	{"gzip", COMPRESSION_GZIP, false},
-	{"lz4", COMPRESSION_LZ4, false},
-	{"zstd", COMPRESSION_ZSTD, false},
-	{NULL, 0, false}
-};
+/* GUC variables */
+static char *archive_directory = NULL;
+static char *archive_compression = NULL;
+static char *archive_file_mode = NULL;
 
 /*
- * A file being read: the WAL file, or an archived file, decompressed on the
- * fly when it is compressed.
+ * Temporary files to remove: at the first file an archiver archives (a
+ * crashed one may have left some), and again after any removal failed.
  */
-typedef struct ArchiveReader
-{
-	const char *path;
-	ArchiveCompression compression;
-	int			fd;				/* -1 when closed */
-	char	   *in;				/* compressed input, CHUNK_SIZE bytes */
-	size_t		in_len;			/* bytes in "in" */
-	size_t		in_pos;			/* bytes of "in" consumed */
-	bool		in_eof;			/* the file has no more bytes */
-	bool		frame_done;		/* the last compressed frame is complete */
-#ifdef PG_STANDBY_GZIP
-	z_stream	zs;
-	bool		zs_active;
-#endif
-#ifdef PG_STANDBY_LZ4
-	LZ4F_dctx  *lz4;
-#endif
-#ifdef PG_STANDBY_ZSTD
-	ZSTD_DCtx  *zstd;
-#endif
-} ArchiveReader;
-
-/* A file being written, compressed on the fly when asked to. */
-typedef struct ArchiveWriter
-{
-	const char *path;
-	ArchiveCompression compression;
-	int			fd;				/* -1 when closed */
-	bool		created;		/* path exists, and is ours to remove */
-	off_t		written;		/* bytes written to fd so far */
-	off_t		flushed;		/* bytes whose writeback was started */
-	char	   *out;			/* compressed output */
-	size_t		out_size;
-#ifdef PG_STANDBY_GZIP
-	z_stream	zs;
-	bool		zs_active;
-#endif
-#ifdef PG_STANDBY_LZ4
-	LZ4F_cctx  *lz4;
-#endif
-#ifdef PG_STANDBY_ZSTD
-	ZSTD_CCtx  *zstd;
-#endif
-} ArchiveWriter;
+static bool temp_files_to_remove = true;
 
 /*
- * Everything archiving one file may hold that an error must release: open
- * files, compression libraries' state (allocated outside palloc) and the
- * temporary file, which must not outlive a failure.
+ * What archiving one file holds that an error must release: the files it
+ * has open, the encoder (memory outside palloc) and the temporary file.
  */
 typedef struct ArchiveJob
 {
-	ArchiveReader wal;			/* the WAL file in pg_wal */
-	ArchiveReader archived;		/* a file already in the archive */
-	ArchiveWriter temp;			/* the temporary file being written */
+	int			wal_fd;
+	int			archived_fd;
+	int			temp_fd;
+	bool		temp_created;
 	char		temp_path[MAXPGPATH];
+	ArchiveEncoder *encoder;
 } ArchiveJob;
 
-static ArchiveJob job = {.wal.fd = -1,.archived.fd = -1,.temp.fd = -1};
+static ArchiveJob job = {.wal_fd = -1,.archived_fd = -1,.temp_fd = -1};
 
-/* GUC variables */
-static char *archive_directory = NULL;
-static int	archive_compression = COMPRESSION_NONE;
-
-/* Reset after each file, so that nothing leaks across files. */
+#if PG_VERSION_NUM < 170000
 static MemoryContext archive_context = NULL;
-
-/* Has this archiver looked for temporary files a crashed one left? */
-static bool stale_temp_files_removed = false;
-
-static bool check_archive_directory(char **newval, void **extra,
-									GucSource source);
-static bool check_archive_compression(int *newval, void **extra,
-									  GucSource source);
-static const char *unconfigured_reason(void);
-static void archive_file_path(char *path, const char *file,
-							  ArchiveCompression compression);
-static bool archive_file(const char *file, const char *path);
-static void archive_file_internal(const char *file, const char *path);
-static bool archived_already(const char *file, const char *path,
-							 bool compressible);
-static bool same_contents(const char *archived_path,
-						  ArchiveCompression compression,
-						  const char *wal_path);
-static void write_temp_file(const char *path, const char *temp_path,
-							ArchiveCompression compression);
-static void remove_stale_temp_files(void);
-static bool is_temp_file_name(const char *name);
-static void fsync_path(const char *path, bool isdir);
-static void archive_error_context(void *arg);
-static void release_job(void);
-
-static void reader_open(ArchiveReader *r, const char *path,
-						ArchiveCompression compression);
-static size_t reader_read(ArchiveReader *r, char *buf, size_t len);
-static size_t reader_read_full(ArchiveReader *r, char *buf, size_t len);
-static void reader_close(ArchiveReader *r);
-static void reader_release(ArchiveReader *r);
-static void writer_open(ArchiveWriter *w, const char *path,
-						ArchiveCompression compression, off_t size);
-static void writer_write(ArchiveWriter *w, const char *data, size_t len);
-static void writer_finish(ArchiveWriter *w);
-static void writer_release(ArchiveWriter *w);
-static void write_all(ArchiveWriter *w, const char *data, size_t len);
-pg_noreturn static void compression_error(const char *path, const char *action,
-										  const char *reason);
+#endif
 
 /*
- * The archiver is the only process that loads this module.  A value it
- * refuses when the configuration is reloaded is reported at DEBUG2 only
- * (the postmaster reports reload errors, and it has not loaded us), and the
- * old value stays in force: say so where the administrator looks.
- */
-static void
-report_refused_reload(const char *name, const char *value, GucSource source)
-{
-	if (source == PGC_S_FILE && MyBackendType == B_ARCHIVER)
-		ereport(WARNING,
-				(errmsg("pg_standby_archive refuses %s = \"%s\"; the previous value stays in force",
-						name, value)));
-}
-
-/*
- * GUC check hook for pg_standby_archive.directory.  Empty means unset, and
- * the archiver waits (see unconfigured_reason()).  A relative path would be
- * taken from the data directory, where an archive has no place.
+ * Parse "method[:detail]" as pg_receivewal's --compress does, the detail
+ * (a level, or level=N) by PostgreSQL's own rules; false with *error set
+ * when the value cannot be used.  No side effects: check hooks call it.
  */
 static bool
-check_archive_directory(char **newval, void **extra, GucSource source)
+parse_compression(const char *value, pg_compress_specification *spec,
+				  char **error)
 {
-	const char *dir = *newval;
+	char	   *method = pstrdup(value);
+	char	   *detail = strchr(method, ':');
+	pg_compress_algorithm algorithm;
 
-	if (dir == NULL || dir[0] == '\0')
-		return true;
-
-	if (!is_absolute_path(dir))
+	*error = NULL;
+	if (detail != NULL)
+		*detail++ = '\0';
+	if (!parse_compress_algorithm(method, &algorithm))
+		*error = psprintf(_("unrecognized compression algorithm: \"%s\""),
+						  method);
+	else
 	{
-		GUC_check_errdetail("The archive directory must be an absolute path.");
-		report_refused_reload("pg_standby_archive.directory", dir, source);
-		return false;
+		parse_compress_specification(algorithm, detail, spec);
+		*error = spec->parse_error;
+		if (*error == NULL)
+			*error = validate_compress_specification(spec);
+		if (*error == NULL && spec->options != 0)
+			*error = psprintf(_("pg_standby_archive takes no compression option but the level"));
+		if (*error == NULL && !archive_format_of(algorithm)->supported)
+			*error = psprintf(_("this build of pg_standby_archive does not support compression algorithm \"%s\""),
+							  method);
 	}
+	pfree(method);
+	return *error == NULL;
+}
 
-	if (strlen(dir) > MAX_DIRECTORY_LEN)
-	{
-		GUC_check_errdetail("The archive directory path is longer than %d bytes.",
-							MAX_DIRECTORY_LEN);
-		report_refused_reload("pg_standby_archive.directory", dir, source);
+/* Parse an octal file mode: read and write for the owner, nothing more. */
+static bool
+parse_file_mode(const char *value, mode_t *mode)
+{
+	char	   *end;
+	long		parsed;
+
+	errno = 0;
+	parsed = strtol(value, &end, 8);
+	if (errno != 0 || end == value || *end != '\0' ||
+		(parsed & ~(S_IRUSR | S_IWUSR | S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH)) != 0 ||
+		(parsed & (S_IRUSR | S_IWUSR)) != (S_IRUSR | S_IWUSR))
 		return false;
-	}
-
+	*mode = (mode_t) parsed;
 	return true;
 }
 
 /*
- * GUC check hook for pg_standby_archive.compression: every value is known,
- * but only the compressions this build has a library for can be chosen.
+ * GUC check hooks.  They only judge the value: a refused value is reported
+ * where it is set (ALTER SYSTEM, SET, a module load), and the archiver,
+ * which only logs refusals at a reload at DEBUG2, keeps its previous value.
  */
 static bool
-check_archive_compression(int *newval, void **extra, GucSource source)
+check_archive_directory(char **newval, void **extra, GucSource source)
 {
-	const CompressionInfo *info = &compressions[*newval];
+	if (*newval == NULL || (*newval)[0] == '\0')
+		return true;			/* unset: the archiver waits */
+	if (!is_absolute_path(*newval))
+	{
+		GUC_check_errdetail("The archive directory must be an absolute path.");
+		return false;
+	}
+	if (strlen(*newval) > MAX_DIRECTORY_LEN)
+	{
+		GUC_check_errdetail("The archive directory path is longer than %d bytes.",
+							MAX_DIRECTORY_LEN);
+		return false;
+	}
+	return true;
+}
 
-	if (info->supported)
+static bool
+check_archive_compression(char **newval, void **extra, GucSource source)
+{
+	pg_compress_specification spec;
+	char	   *error;
+
+	if (parse_compression(*newval, &spec, &error))
 		return true;
-
-	GUC_check_errmsg("compression \"%s\" is not supported by this build of pg_standby_archive",
-					 info->name);
-	GUC_check_errdetail("pg_standby_archive was built without %s.",
-						info->library);
-	GUC_check_errhint("Rebuild it with the development files of %s installed, or choose another compression.",
-					  info->library);
-	report_refused_reload("pg_standby_archive.compression", info->name, source);
+	GUC_check_errdetail("Invalid compression specification: %s.", error);
 	return false;
 }
 
-/*
- * Why the module cannot archive yet, or NULL if it can.  Returning false
- * from the check callback keeps the archiver waiting, with every WAL file
- * kept in pg_wal, until the configuration is complete.
- */
+static bool
+check_archive_file_mode(char **newval, void **extra, GucSource source)
+{
+	mode_t		mode;
+
+	if (parse_file_mode(*newval, &mode))
+		return true;
+	GUC_check_errdetail("The file mode must be octal, between 0600 and 0666, with read and write permission for the owner.");
+	return false;
+}
+
+/* Why archiving must wait, or NULL when the module can archive. */
 static const char *
 unconfigured_reason(void)
 {
 	if (archive_directory == NULL || archive_directory[0] == '\0')
-		return _("\"pg_standby_archive.directory\" is not set (or its value was refused)");
-
+		return _("\"pg_standby_archive.directory\" is not set");
 	return NULL;
 }
 
-/*
- * Where the archive keeps "file" compressed as given: the compression's
- * suffix goes before a .partial suffix.
- */
 static void
-archive_file_path(char *path, const char *file, ArchiveCompression compression)
+archive_error_context(void *arg)
 {
-	const char *suffix = compressions[compression].suffix;
-
-	if (IsPartialXLogFileName(file))
-		snprintf(path, MAXPGPATH, "%s/%.*s%s.partial",
-				 archive_directory, XLOG_FNAME_LEN, file, suffix);
-	else
-		snprintf(path, MAXPGPATH, "%s/%s%s", archive_directory, file, suffix);
+	errcontext("archiving write-ahead log file \"%s\"", (const char *) arg);
 }
 
 /*
- * Archive one WAL file; true when it is in the archive.
- *
- * Errors are raised with ereport(ERROR) where they are found, and caught
- * here: before PostgreSQL 17 an ERROR escaping an archive callback would
- * become FATAL and restart the archiver.  Caught, it is reported, whatever
- * the file had open or half-written is released, and false makes the
- * archiver retry the file later.
+ * The name a WAL file has in the archive, compressed as given: the
+ * compression's suffix goes before a .partial suffix, as pg_receivewal's.
+ */
+static void
+archive_file_path(char *path, const char *file, const ArchiveFormat *format)
+{
+	if (IsPartialXLogFileName(file))
+		snprintf(path, MAXPGPATH, "%s/%.*s%s.partial",
+				 archive_directory, XLOG_FNAME_LEN, file, format->suffix);
+	else
+		snprintf(path, MAXPGPATH, "%s/%s%s", archive_directory, file,
+				 format->suffix);
+}
+
+static int
+open_file(const char *path, int flags)
+{
+	int			fd = OpenTransientFile(path, flags | PG_BINARY);
+
+	if (fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open file \"%s\": %m", path)));
+	return fd;
+}
+
+static void
+close_file(int *fd, const char *path)
+{
+	int			to_close = *fd;
+
+	*fd = -1;
+	if (CloseTransientFile(to_close) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not close file \"%s\": %m", path)));
+}
+
+/* Read len bytes, fewer only at the end of the file; -1 with errno. */
+static ssize_t
+read_full(int fd, char *buf, size_t len)
+{
+	size_t		total = 0;
+
+	while (total < len)
+	{
+		ssize_t		n = read(fd, buf + total, len - total);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		total += n;
+	}
+	return total;
+}
+
+static bool
+all_zeros(const char *data, size_t len)
+{
+	return len == 0 || (data[0] == '\0' && memcmp(data, data + 1, len - 1) == 0);
+}
+
+/*
+ * Comparing an archived file, as it decodes, with the WAL file.  For a
+ * .partial segment, zeros after the end of either count as nothing: a
+ * .partial is padded with zeros, or not, depending on who wrote it.
+ */
+typedef struct Comparison
+{
+	int			wal_fd;
+	bool		zeros_are_nothing;
+	bool		wal_ended;
+	int			read_errno;		/* why the WAL file could not be read */
+	char	   *buf;
+} Comparison;
+
+static bool
+compare_decoded(void *arg, const char *data, size_t len)
+{
+	Comparison *c = (Comparison *) arg;
+
+	while (len > 0)
+	{
+		size_t		want = Min(len, CHUNK_SIZE);
+		ssize_t		n = c->wal_ended ? 0 : read_full(c->wal_fd, c->buf, want);
+
+		if (n < 0)
+		{
+			c->read_errno = errno;
+			return false;
+		}
+		if ((size_t) n < want)
+			c->wal_ended = true;
+		if (memcmp(data, c->buf, n) != 0 ||
+			!(n == want || (c->zeros_are_nothing &&
+							all_zeros(data + n, want - n))))
+			return false;
+		data += want;
+		len -= want;
+	}
+	return true;
+}
+
+/* What is left of the WAL file once the archived file has ended. */
+static bool
+rest_of_wal_matches(Comparison *c)
+{
+	ssize_t		n;
+
+	while (!c->wal_ended && (n = read_full(c->wal_fd, c->buf, CHUNK_SIZE)) != 0)
+	{
+		if (n < 0)
+		{
+			c->read_errno = errno;
+			return false;
+		}
+		if (!c->zeros_are_nothing || !all_zeros(c->buf, n))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Does the archived file, decoded, hold what the WAL file at wal_path
+ * holds?  If not, *detail may say why (a file that does not decode).
  */
 static bool
-archive_file(const char *file, const char *path)
+same_contents(const char *archived_path, const ArchiveFormat *format,
+			  const char *wal_path, bool partial, char **detail)
 {
-	ErrorContextCallback errcallback;
-	MemoryContext oldcontext;
-	volatile bool archived = false;
+	Comparison	c = {-1, partial, false, 0, palloc(CHUNK_SIZE)};
+	char		problem[256];
+	DecodeResult result;
+	bool		same;
 
-	errcallback.callback = archive_error_context;
-	errcallback.arg = unconstify(char *, file);
-	errcallback.previous = error_context_stack;
-	error_context_stack = &errcallback;
+	*detail = NULL;
+	job.wal_fd = c.wal_fd = open_file(wal_path, O_RDONLY);
+	job.archived_fd = open_file(archived_path, O_RDONLY);
 
-	if (archive_context == NULL)
-		archive_context = AllocSetContextCreate(TopMemoryContext,
-												"pg_standby_archive",
-												ALLOCSET_DEFAULT_SIZES);
-	oldcontext = MemoryContextSwitchTo(archive_context);
-
-	PG_TRY();
+	result = decode_archive_file(format->algorithm, job.archived_fd,
+								 compare_decoded, &c, problem, sizeof(problem));
+	if (result == DECODE_FAILED)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not decompress file \"%s\": %s",
+						archived_path, problem)));
+	same = result == DECODE_DONE && rest_of_wal_matches(&c);
+	if (c.read_errno != 0)
 	{
-		archive_file_internal(file, path);
-		archived = true;
+		errno = c.read_errno;
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not read file \"%s\": %m", wal_path)));
 	}
-	PG_CATCH();
+	if (result == DECODE_TRUNCATED || result == DECODE_INVALID)
+		*detail = pstrdup(problem);
+
+	close_file(&job.wal_fd, wal_path);
+	close_file(&job.archived_fd, archived_path);
+	return same;
+}
+
+/*
+ * Is the WAL file already in the archive, under its name or (a segment)
+ * any of its compressed names?  Every form present must hold its contents:
+ * pg_standby may read any of them.  One that does not is an error, and is
+ * never overwritten.
+ *
+ * Except for a .partial segment.  The server archives one of the timeline
+ * it leaves when it is promoted, while pg_receivewal may have streamed its
+ * own NAME.partial (compressed, or unpadded) into the same directory before
+ * the failover.  The two differ, legitimately, and an error would stop the
+ * archiver on this file for good (it archives in order, so every segment of
+ * the new timeline would wait behind it).  The archive's file is kept, and
+ * the server's is not written beside it: every WAL record of it, up to the
+ * switch to the new timeline, is also in the new timeline's first segment,
+ * which is archived next, so nothing is lost; and a second .partial under
+ * another suffix would change which one pg_standby restores at a later
+ * smart failover.  It counts as archived, with a LOG saying so.
+ */
+static bool
+archived_already(const char *file, const char *path, bool compressible)
+{
+	bool		partial = IsPartialXLogFileName(file);
+	char		found[MAXPGPATH] = "";
+
+	for (int i = 0; i < (compressible ? num_archive_formats : 1); i++)
 	{
-		HOLD_INTERRUPTS();
-		MemoryContextSwitchTo(archive_context);
-		EmitErrorReport();
-		FlushErrorState();
-		release_job();
-		RESUME_INTERRUPTS();
+		const ArchiveFormat *format = &archive_formats[i];
+		char		archived_path[MAXPGPATH];
+		struct stat st;
+		char	   *detail;
+
+		archive_file_path(archived_path, file, format);
+		if (lstat(archived_path, &st) != 0)
+		{
+			if (errno == ENOENT)
+				continue;
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not stat file \"%s\": %m", archived_path)));
+		}
+		if (!S_ISREG(st.st_mode))
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_FILE),
+					 errmsg("archive file \"%s\" already exists and is not a regular file",
+							archived_path)));
+		if (!format->supported)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("could not compare archive file \"%s\" with \"%s\"",
+							archived_path, path),
+					 errdetail("This build of pg_standby_archive cannot decompress \"%s\" files.",
+							   format->suffix)));
+
+		if (same_contents(archived_path, format, path, partial, &detail))
+		{
+			strlcpy(found, archived_path, sizeof(found));
+			continue;
+		}
+		if (partial)
+		{
+			ereport(LOG,
+					(errmsg("archive file \"%s\" differs from \"%s\"; the archive's file is kept, and the server's is not archived",
+							archived_path, path),
+					 detail ? errdetail_internal("%s", detail) :
+					 errdetail("Every record of a .partial segment up to the switch to a new timeline is also in the new timeline's first segment.")));
+			return true;
+		}
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_FILE),
+				 errmsg("archive file \"%s\" already exists with different contents",
+						archived_path),
+				 detail ? errdetail_internal("%s", detail) :
+				 errdetail("The archive file was left as it is; \"%s\" is not archived.",
+						   path),
+				 errhint("Is another server archiving into the same directory?")));
 	}
-	PG_END_TRY();
 
-	release_job();
-	MemoryContextSwitchTo(oldcontext);
-	MemoryContextReset(archive_context);
-	error_context_stack = errcallback.previous;
+	if (found[0] == '\0')
+		return false;
 
-	return archived;
+	/* An earlier attempt may have failed before the file was durable. */
+	(void) fsync_fname_ext(found, false, false, ERROR);
+	(void) fsync_fname_ext(archive_directory, true, false, ERROR);
+	ereport(DEBUG1,
+			(errmsg_internal("\"%s\" is already archived as \"%s\" with the same contents",
+							 file, found)));
+	return true;
+}
+
+/*
+ * Write the WAL file at path, compressed as spec says, to the temporary
+ * file.
+ */
+static void
+write_compressed(const char *path, const pg_compress_specification *spec)
+{
+	char	   *buf = palloc(CHUNK_SIZE);
+	struct stat st;
+	ssize_t		n;
+
+	job.wal_fd = open_file(path, O_RDONLY);
+	if (fstat(job.wal_fd, &st) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not stat file \"%s\": %m", path)));
+	job.temp_fd = OpenTransientFilePerm(job.temp_path,
+										O_WRONLY | O_CREAT | O_EXCL | PG_BINARY,
+										pg_file_create_mode);
+	if (job.temp_fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not create file \"%s\": %m", job.temp_path)));
+	job.temp_created = true;
+
+	job.encoder = archive_encoder_begin(spec, st.st_size, job.temp_fd,
+										job.temp_path);
+	while ((n = read_full(job.wal_fd, buf, CHUNK_SIZE)) > 0)
+		archive_encoder_write(job.encoder, buf, n);
+	if (n < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not read file \"%s\": %m", path)));
+	archive_encoder_finish(job.encoder);
+
+	close_file(&job.temp_fd, job.temp_path);
+	close_file(&job.wal_fd, path);
+}
+
+/* Is this a name of our temporary files: NAME...PID.TIMESTAMP.tmp? */
+static bool
+is_temp_file_name(const char *name)
+{
+	size_t		len = strlen(name);
+
+	if (len <= 4 || strcmp(name + len - 4, ".tmp") != 0)
+		return false;
+	len -= 4;
+	for (int numbers = 0; numbers < 2; numbers++)
+	{
+		size_t		digits = 0;
+
+		while (len > 0 && isdigit((unsigned char) name[len - 1]))
+		{
+			len--;
+			digits++;
+		}
+		if (digits == 0 || len == 0 || name[len - 1] != '.')
+			return false;
+		len--;
+	}
+	return len >= 8 && strspn(name, "0123456789ABCDEF") >= 8;
+}
+
+/*
+ * Remove the temporary files in the archive.  Only the process that
+ * creates one renames it, and between two files this archiver has none, so
+ * every one there is stale: left by an archiver that died in the middle of
+ * a file, or by this one when it could not remove it (a network file
+ * system during an outage).  Housekeeping: a failure is logged, does not
+ * stop archiving, and the removal is tried again at the next file.
+ */
+static void
+remove_temp_files(void)
+{
+	DIR		   *dir;
+	struct dirent *de;
+	bool		all_removed = true;
+
+	dir = AllocateDir(archive_directory);
+	while ((de = ReadDirExtended(dir, archive_directory, LOG)) != NULL)
+	{
+		char		path[MAXPGPATH];
+
+		if (!is_temp_file_name(de->d_name))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", archive_directory, de->d_name);
+		if (unlink(path) == 0)
+			ereport(LOG,
+					(errmsg("removed temporary file \"%s\" left by an earlier attempt",
+							path)));
+		else if (errno != ENOENT)
+		{
+			ereport(LOG,
+					(errcode_for_file_access(),
+					 errmsg("could not remove file \"%s\": %m", path),
+					 errdetail("Removal will be tried again before the next file is archived.")));
+			all_removed = false;
+		}
+	}
+	if (dir == NULL)
+		all_removed = false;
+	else
+		FreeDir(dir);
+	temp_files_to_remove = !all_removed;
+}
+
+/*
+ * Release what the current file holds; after success, nothing.  Never
+ * throws: it runs while an error is being thrown.
+ */
+static void
+release_job(void)
+{
+	if (job.wal_fd >= 0)
+		CloseTransientFile(job.wal_fd);
+	if (job.archived_fd >= 0)
+		CloseTransientFile(job.archived_fd);
+	if (job.temp_fd >= 0)
+		CloseTransientFile(job.temp_fd);
+	job.wal_fd = job.archived_fd = job.temp_fd = -1;
+	if (job.encoder != NULL)
+		archive_encoder_free(job.encoder);
+	job.encoder = NULL;
+	if (job.temp_created && unlink(job.temp_path) != 0 && errno != ENOENT)
+	{
+		ereport(LOG,
+				(errcode_for_file_access(),
+				 errmsg("could not remove file \"%s\": %m", job.temp_path),
+				 errdetail("Removal will be tried again before the next file is archived.")));
+		temp_files_to_remove = true;
+	}
+	job.temp_created = false;
 }
 
 static void
 archive_file_internal(const char *file, const char *path)
 {
-	ArchiveCompression compression;
+	pg_compress_specification spec;
+	mode_t		mode;
+	char	   *error;
 	bool		compressible;
 	struct stat st;
 	char		final_path[MAXPGPATH];
 
-	/* The archiver only passes plain names; anything else is a bug. */
-	if (file[0] == '\0' || strchr(file, '/') != NULL ||
-		strcmp(file, ".") == 0 || strcmp(file, "..") == 0 ||
-		strlen(file) >= MAXFNAMELEN)
-		elog(ERROR, "invalid WAL file name \"%s\"", file);
-
-	/* Tell a missing archive directory from the failures that follow it. */
 	if (stat(archive_directory, &st) != 0)
 	{
 		if (errno == ENOENT)
@@ -410,922 +620,120 @@ archive_file_internal(const char *file, const char *path)
 				 errmsg("archive directory \"%s\" is not a directory",
 						archive_directory)));
 
-	if (!stale_temp_files_removed)
-		remove_stale_temp_files();
+	if (temp_files_to_remove)
+		remove_temp_files();
 
-	/*
-	 * Segments are what pg_standby can read compressed; the history files
-	 * stay as they are, for it and for anyone else who reads them.
-	 */
+	/* The check hooks accepted these values. */
+	if (!parse_compression(archive_compression, &spec, &error))
+		elog(ERROR, "invalid pg_standby_archive.compression: %s", error);
+	if (!parse_file_mode(archive_file_mode, &mode))
+		elog(ERROR, "invalid pg_standby_archive.file_mode");
+
+	/* Segments are what pg_standby reads compressed; history files stay. */
 	compressible = IsXLogFileName(file) || IsPartialXLogFileName(file);
-	compression = compressible ? (ArchiveCompression) archive_compression :
-		COMPRESSION_NONE;
+	if (!compressible)
+		spec.algorithm = PG_COMPRESSION_NONE;
 
 	if (archived_already(file, path, compressible))
 		return;
 
-	archive_file_path(final_path, file, compression);
+	archive_file_path(final_path, file, archive_format_of(spec.algorithm));
 
-	/*
-	 * A name of our own: another writer's temporary file (a second server
-	 * archiving here by mistake) is never ours to truncate, and a file left
-	 * by a crash is never reused.
-	 */
+	/* A name of our own, never another writer's nor a crash's leftover. */
 	snprintf(job.temp_path, sizeof(job.temp_path), "%s.%d." INT64_FORMAT ".tmp",
 			 final_path, MyProcPid, (int64) GetCurrentTimestamp());
+	if (spec.algorithm == PG_COMPRESSION_NONE)
+	{
+		job.temp_created = true;
+		copy_file(unconstify(char *, path), job.temp_path);
+	}
+	else
+		write_compressed(path, &spec);
 
-	write_temp_file(path, job.temp_path, compression);
+	/* The server creates files with its own mode; the archive has its own. */
+	if (chmod(job.temp_path, mode) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not change permissions of file \"%s\": %m",
+						job.temp_path)));
 
-	/*
-	 * The final name was free a moment ago; it may not be now, and rename()
-	 * would replace it.  The next attempt compares it.
-	 */
+	/* durable_rename() would replace a file that appeared meanwhile. */
 	if (lstat(final_path, &st) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_FILE),
 				 errmsg("archive file \"%s\" appeared while it was being written",
 						final_path),
 				 errhint("Is another server archiving into the same directory?")));
-	else if (errno != ENOENT)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not stat file \"%s\": %m", final_path)));
-
-	if (rename(job.temp_path, final_path) != 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not rename file \"%s\" to \"%s\": %m",
-						job.temp_path, final_path)));
-	job.temp.created = false;
-
-	/* The file's data was fsynced before; now its name. */
-	fsync_path(archive_directory, true);
+	(void) durable_rename(job.temp_path, final_path, ERROR);
+	job.temp_created = false;
 
 	ereport(DEBUG1,
 			(errmsg_internal("archived \"%s\" as \"%s\"", file, final_path)));
 }
 
 /*
- * Is the WAL file already in the archive, under its name or (for segments)
- * compressed under any of its compressed names?  Every form present must
- * hold the WAL file's contents: pg_standby may read any of them.  One that
- * does not is an error, and stays as it is.
+ * Archive one file; true when it is in the archive.  Whatever happens, the
+ * file's resources are released, and the temporary file removed.
+ *
+ * Before PostgreSQL 17 an ERROR escaping an archive module would be FATAL
+ * and restart the archiver, so it is caught here as basic_archive does;
+ * from 17 on, the archiver catches it itself, and retries the file.
  */
 static bool
-archived_already(const char *file, const char *path, bool compressible)
+archive_file(const char *file, const char *path)
 {
-	char		found[MAXPGPATH] = "";
+	ErrorContextCallback errcallback;
+#if PG_VERSION_NUM < 170000
+	sigjmp_buf	local_sigjmp_buf;
+	MemoryContext oldcontext;
 
-	for (int c = 0; c < (compressible ? NUM_COMPRESSIONS : 1); c++)
+	if (archive_context == NULL)
+		archive_context = AllocSetContextCreate(TopMemoryContext,
+												"pg_standby_archive",
+												ALLOCSET_DEFAULT_SIZES);
+	oldcontext = MemoryContextSwitchTo(archive_context);
+	if (sigsetjmp(local_sigjmp_buf, 1) != 0)
 	{
-		const CompressionInfo *info = &compressions[c];
-		char		archived_path[MAXPGPATH];
-		struct stat st;
-
-		archive_file_path(archived_path, file, (ArchiveCompression) c);
-
-		if (lstat(archived_path, &st) != 0)
-		{
-			if (errno == ENOENT)
-				continue;
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not stat file \"%s\": %m", archived_path)));
-		}
-
-		if (!S_ISREG(st.st_mode))
-			ereport(ERROR,
-					(errcode(ERRCODE_DUPLICATE_FILE),
-					 errmsg("archive file \"%s\" already exists and is not a regular file",
-							archived_path)));
-
-		if (!info->supported)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("cannot compare archive file \"%s\" with \"%s\"",
-							archived_path, path),
-					 errdetail("pg_standby_archive was built without %s.",
-							   info->library)));
-
-		if (!same_contents(archived_path, (ArchiveCompression) c, path))
-			ereport(ERROR,
-					(errcode(ERRCODE_DUPLICATE_FILE),
-					 errmsg("archive file \"%s\" already exists with different contents",
-							archived_path),
-					 errdetail("The archive file was left as it is; \"%s\" is not archived.",
-							   path),
-					 errhint("Is another server archiving into the same directory?")));
-
-		strlcpy(found, archived_path, sizeof(found));
-	}
-
-	if (found[0] == '\0')
+		error_context_stack = NULL;
+		HOLD_INTERRUPTS();
+		EmitErrorReport();
+		FlushErrorState();
+		AtEOSubXact_Files(false, InvalidSubTransactionId, InvalidSubTransactionId);
+		MemoryContextSwitchTo(oldcontext);
+		MemoryContextReset(archive_context);
+		PG_exception_stack = NULL;
+		RESUME_INTERRUPTS();
 		return false;
+	}
+	PG_exception_stack = &local_sigjmp_buf;
+#endif
 
-	/*
-	 * An earlier attempt may have stored the file and failed before its name
-	 * was durable; make sure it is now.
-	 */
-	fsync_path(found, false);
-	fsync_path(archive_directory, true);
+	errcallback.callback = archive_error_context;
+	errcallback.arg = unconstify(char *, file);
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
+	PG_TRY();
+	{
+		archive_file_internal(file, path);
+	}
+	PG_FINALLY();
+	{
+		release_job();
+	}
+	PG_END_TRY();
+	error_context_stack = errcallback.previous;
 
-	ereport(DEBUG1,
-			(errmsg_internal("\"%s\" is already archived as \"%s\" with the same contents",
-							 file, found)));
+#if PG_VERSION_NUM < 170000
+	PG_exception_stack = NULL;
+	MemoryContextSwitchTo(oldcontext);
+	MemoryContextReset(archive_context);
+#endif
 	return true;
 }
 
-/* Does archived_path, decompressed, hold exactly what wal_path holds? */
-static bool
-same_contents(const char *archived_path, ArchiveCompression compression,
-			  const char *wal_path)
-{
-	char	   *wal_buf = palloc(CHUNK_SIZE);
-	char	   *archived_buf = palloc(CHUNK_SIZE);
-	bool		same = true;
-
-	reader_open(&job.wal, wal_path, COMPRESSION_NONE);
-	reader_open(&job.archived, archived_path, compression);
-
-	if (compression == COMPRESSION_NONE)
-	{
-		struct stat wal_st;
-		struct stat archived_st;
-
-		if (fstat(job.wal.fd, &wal_st) != 0)
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not stat file \"%s\": %m", wal_path)));
-		if (fstat(job.archived.fd, &archived_st) != 0)
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not stat file \"%s\": %m", archived_path)));
-		same = wal_st.st_size == archived_st.st_size;
-	}
-
-	while (same)
-	{
-		size_t		wal_len = reader_read_full(&job.wal, wal_buf, CHUNK_SIZE);
-		size_t		archived_len = reader_read_full(&job.archived, archived_buf,
-													CHUNK_SIZE);
-
-		if (wal_len != archived_len ||
-			memcmp(wal_buf, archived_buf, wal_len) != 0)
-			same = false;
-		else if (wal_len == 0)
-			break;
-	}
-
-	reader_close(&job.wal);
-	reader_close(&job.archived);
-	pfree(wal_buf);
-	pfree(archived_buf);
-
-	return same;
-}
-
 /*
- * Copy the WAL file at path to temp_path, compressed as asked, and fsync
- * it.  If this fails, release_job() removes temp_path.
- */
-static void
-write_temp_file(const char *path, const char *temp_path,
-				ArchiveCompression compression)
-{
-	char	   *buf = palloc(CHUNK_SIZE);
-	struct stat st;
-	size_t		len;
-
-	reader_open(&job.wal, path, COMPRESSION_NONE);
-	if (fstat(job.wal.fd, &st) != 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not stat file \"%s\": %m", path)));
-
-	writer_open(&job.temp, temp_path, compression, st.st_size);
-
-	while ((len = reader_read_full(&job.wal, buf, CHUNK_SIZE)) > 0)
-		writer_write(&job.temp, buf, len);
-
-	writer_finish(&job.temp);
-	reader_close(&job.wal);
-	pfree(buf);
-}
-
-/*
- * Remove the temporary files that an archiver killed in the middle of a
- * file left behind.  Only the process that creates a temporary file ever
- * renames it, and a new archiver process starts only after the previous
- * one has exited, so at our first file every temporary file in the archive
- * is stale (unless another server archives into the same directory, which
- * is a mistake: its retry would find its file gone and start again).
- * Housekeeping only: a failure here is logged, and does not stop archiving.
- */
-static void
-remove_stale_temp_files(void)
-{
-	DIR		   *dir;
-	struct dirent *de;
-
-	dir = AllocateDir(archive_directory);
-	if (dir == NULL)
-	{
-		ereport(LOG,
-				(errcode_for_file_access(),
-				 errmsg("could not open archive directory \"%s\": %m",
-						archive_directory)));
-		return;
-	}
-
-	while ((de = ReadDirExtended(dir, archive_directory, LOG)) != NULL)
-	{
-		char		path[MAXPGPATH];
-
-		if (!is_temp_file_name(de->d_name))
-			continue;
-
-		snprintf(path, sizeof(path), "%s/%s", archive_directory, de->d_name);
-		if (unlink(path) != 0)
-		{
-			if (errno != ENOENT)
-				ereport(LOG,
-						(errcode_for_file_access(),
-						 errmsg("could not remove file \"%s\": %m", path)));
-		}
-		else
-			ereport(LOG,
-					(errmsg("removed temporary file \"%s\" left by an earlier archiver",
-							path)));
-	}
-	FreeDir(dir);
-
-	stale_temp_files_removed = true;
-}
-
-/*
- * Is this a name archive_file_internal() gives temporary files: an archive
- * file name (eight hexadecimal digits first), ".PID.TIMESTAMP.tmp"?
- */
-static bool
-is_temp_file_name(const char *name)
-{
-	size_t		len = strlen(name);
-	int			numbers = 0;
-
-	if (len <= 4 || strcmp(name + len - 4, ".tmp") != 0)
-		return false;
-	len -= 4;
-
-	/* two dot-separated numbers before ".tmp" */
-	while (numbers < 2)
-	{
-		size_t		digits = 0;
-
-		while (len > 0 && isdigit((unsigned char) name[len - 1]))
-		{
-			len--;
-			digits++;
-		}
-		if (digits == 0 || len == 0 || name[len - 1] != '.')
-			return false;
-		len--;
-		numbers++;
-	}
-
-	return len >= 8 && strspn(name, "0123456789ABCDEF") >= 8;
-}
-
-/*
- * fsync a file or directory.  fsync_fname() would PANIC on failure unless
- * data_sync_retry is on; a failure here concerns the archive, not the data
- * directory, so it is an ERROR and the archiver retries.
- */
-static void
-fsync_path(const char *path, bool isdir)
-{
-	int			fd;
-
-	fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
-	if (fd < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open file \"%s\": %m", path)));
-
-	/* Some systems cannot fsync a directory, or a file opened read-only. */
-	if (pg_fsync(fd) != 0 && errno != EBADF && errno != EINVAL)
-	{
-		int			save_errno = errno;
-
-		CloseTransientFile(fd);
-		errno = save_errno;
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not fsync file \"%s\": %m", path)));
-	}
-
-	if (CloseTransientFile(fd) != 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not close file \"%s\": %m", path)));
-}
-
-static void
-archive_error_context(void *arg)
-{
-	errcontext("archiving write-ahead log file \"%s\"", (const char *) arg);
-}
-
-/*
- * Release what the current file holds; after success there is nothing left
- * but a no-op.  Never raises an error: it runs while one is handled.
- */
-static void
-release_job(void)
-{
-	reader_release(&job.wal);
-	reader_release(&job.archived);
-	writer_release(&job.temp);
-
-	if (job.temp.created)
-	{
-		if (unlink(job.temp.path) != 0 && errno != ENOENT)
-			ereport(LOG,
-					(errcode_for_file_access(),
-					 errmsg("could not remove file \"%s\": %m", job.temp.path)));
-		job.temp.created = false;
-	}
-}
-
-/*
- * Reading: the WAL file as it is, or an archived file through the
- * decompressor its name says it needs.  Concatenated gzip members, lz4 and
- * zstd frames read as one stream, as gzip -dc, lz4 -dc and zstd -dc read
- * them.
- */
-static void
-reader_open(ArchiveReader *r, const char *path, ArchiveCompression compression)
-{
-	Assert(compressions[compression].supported);
-
-	memset(r, 0, sizeof(*r));
-	r->fd = -1;
-	r->path = path;
-	r->compression = compression;
-
-	if (compression != COMPRESSION_NONE)
-		r->in = palloc(CHUNK_SIZE);
-
-	switch (compression)
-	{
-		case COMPRESSION_NONE:
-			break;
-		case COMPRESSION_GZIP:
-#ifdef PG_STANDBY_GZIP
-			/* 15 + 16: a 32 kB window, gzip format only */
-			if (inflateInit2(&r->zs, 15 + 16) != Z_OK)
-				compression_error(path, "decompress",
-								  r->zs.msg ? r->zs.msg : "out of memory");
-			r->zs_active = true;
-#endif
-			break;
-		case COMPRESSION_LZ4:
-#ifdef PG_STANDBY_LZ4
-			{
-				LZ4F_errorCode_t status;
-
-				status = LZ4F_createDecompressionContext(&r->lz4, LZ4F_VERSION);
-				if (LZ4F_isError(status))
-					compression_error(path, "decompress",
-									  LZ4F_getErrorName(status));
-			}
-#endif
-			break;
-		case COMPRESSION_ZSTD:
-#ifdef PG_STANDBY_ZSTD
-			r->zstd = ZSTD_createDCtx();
-			if (r->zstd == NULL)
-				compression_error(path, "decompress", "out of memory");
-#endif
-			break;
-	}
-
-	r->fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
-	if (r->fd < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open file \"%s\": %m", path)));
-}
-
-/* Read up to len bytes from the file itself. */
-static size_t
-read_raw(ArchiveReader *r, char *buf, size_t len)
-{
-	ssize_t		nread;
-
-	do
-	{
-		nread = read(r->fd, buf, len);
-	} while (nread < 0 && errno == EINTR);
-
-	if (nread < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not read file \"%s\": %m", r->path)));
-	return (size_t) nread;
-}
-
-/*
- * Up to len decompressed bytes, at least one unless the stream has ended.
- * A stream that stops in the middle of a frame, or holds anything that
- * does not decompress, is an error.
- */
-static size_t
-reader_read(ArchiveReader *r, char *buf, size_t len)
-{
-	if (r->compression == COMPRESSION_NONE)
-		return read_raw(r, buf, len);
-
-	for (;;)
-	{
-		size_t		produced = 0;
-		size_t		consumed = 0;
-
-		if (r->in_pos == r->in_len && !r->in_eof)
-		{
-			r->in_len = read_raw(r, r->in, CHUNK_SIZE);
-			r->in_pos = 0;
-			r->in_eof = r->in_len == 0;
-		}
-
-		/* Nothing more to read, and no frame left open: the end. */
-		if (r->in_pos == r->in_len && r->frame_done)
-			return 0;
-
-		switch (r->compression)
-		{
-			case COMPRESSION_NONE:
-				break;
-			case COMPRESSION_GZIP:
-#ifdef PG_STANDBY_GZIP
-				{
-					int			status;
-
-					/* another member follows the one that ended */
-					if (r->frame_done && inflateReset(&r->zs) != Z_OK)
-						compression_error(r->path, "decompress", r->zs.msg);
-					r->zs.next_in = (Bytef *) r->in + r->in_pos;
-					r->zs.avail_in = r->in_len - r->in_pos;
-					r->zs.next_out = (Bytef *) buf;
-					r->zs.avail_out = len;
-					status = inflate(&r->zs, Z_NO_FLUSH);
-					if (status != Z_OK && status != Z_STREAM_END &&
-						status != Z_BUF_ERROR)
-						compression_error(r->path, "decompress",
-										  r->zs.msg ? r->zs.msg : "invalid data");
-					consumed = (r->in_len - r->in_pos) - r->zs.avail_in;
-					produced = len - r->zs.avail_out;
-					r->frame_done = status == Z_STREAM_END;
-				}
-#endif
-				break;
-			case COMPRESSION_LZ4:
-#ifdef PG_STANDBY_LZ4
-				{
-					size_t		hint;
-
-					consumed = r->in_len - r->in_pos;
-					produced = len;
-					hint = LZ4F_decompress(r->lz4, buf, &produced,
-										   r->in + r->in_pos, &consumed, NULL);
-					if (LZ4F_isError(hint))
-						compression_error(r->path, "decompress",
-										  LZ4F_getErrorName(hint));
-					r->frame_done = hint == 0;
-				}
-#endif
-				break;
-			case COMPRESSION_ZSTD:
-#ifdef PG_STANDBY_ZSTD
-				{
-					ZSTD_inBuffer in = {r->in, r->in_len, r->in_pos};
-					ZSTD_outBuffer out = {buf, len, 0};
-					size_t		hint;
-
-					hint = ZSTD_decompressStream(r->zstd, &out, &in);
-					if (ZSTD_isError(hint))
-						compression_error(r->path, "decompress",
-										  ZSTD_getErrorName(hint));
-					consumed = in.pos - r->in_pos;
-					produced = out.pos;
-					r->frame_done = hint == 0;
-				}
-#endif
-				break;
-		}
-
-		r->in_pos += consumed;
-		if (produced > 0)
-			return produced;
-
-		if (r->in_pos == r->in_len && r->in_eof)
-		{
-			if (r->frame_done)
-				return 0;
-			compression_error(r->path, "decompress", "unexpected end of file");
-		}
-		if (consumed == 0 && r->in_pos < r->in_len)
-			compression_error(r->path, "decompress", "no progress");
-	}
-}
-
-/* Exactly len decompressed bytes, fewer only at the end of the stream. */
-static size_t
-reader_read_full(ArchiveReader *r, char *buf, size_t len)
-{
-	size_t		total = 0;
-
-	while (total < len)
-	{
-		size_t		n = reader_read(r, buf + total, len - total);
-
-		if (n == 0)
-			break;
-		total += n;
-	}
-	return total;
-}
-
-static void
-reader_close(ArchiveReader *r)
-{
-	int			fd = r->fd;
-
-	r->fd = -1;
-	if (CloseTransientFile(fd) != 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not close file \"%s\": %m", r->path)));
-	reader_release(r);
-}
-
-/* Free the decompressor and close the file, if still open; no errors. */
-static void
-reader_release(ArchiveReader *r)
-{
-	if (r->fd >= 0)
-	{
-		CloseTransientFile(r->fd);
-		r->fd = -1;
-	}
-#ifdef PG_STANDBY_GZIP
-	if (r->zs_active)
-	{
-		inflateEnd(&r->zs);
-		r->zs_active = false;
-	}
-#endif
-#ifdef PG_STANDBY_LZ4
-	if (r->lz4 != NULL)
-	{
-		LZ4F_freeDecompressionContext(r->lz4);
-		r->lz4 = NULL;
-	}
-#endif
-#ifdef PG_STANDBY_ZSTD
-	if (r->zstd != NULL)
-	{
-		ZSTD_freeDCtx(r->zstd);
-		r->zstd = NULL;
-	}
-#endif
-}
-
-/*
- * Writing: create path (which must not exist), compressing what is written
- * to it as asked; "size" is the number of bytes that will be written, which
- * lz4 and zstd record in their frame headers.  Once the file is created,
- * w->created says so until the caller renames it, and release_job()
- * removes it.
- */
-static void
-writer_open(ArchiveWriter *w, const char *path, ArchiveCompression compression,
-			off_t size)
-{
-	Assert(compressions[compression].supported);
-
-	memset(w, 0, sizeof(*w));
-	w->fd = -1;
-	w->path = path;
-	w->compression = compression;
-
-	w->fd = OpenTransientFilePerm(path, O_WRONLY | O_CREAT | O_EXCL | PG_BINARY,
-								  pg_file_create_mode);
-	if (w->fd < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not create file \"%s\": %m", path)));
-	w->created = true;
-
-	switch (compression)
-	{
-		case COMPRESSION_NONE:
-			break;
-		case COMPRESSION_GZIP:
-#ifdef PG_STANDBY_GZIP
-			/* 15 + 16: a 32 kB window, gzip format */
-			if (deflateInit2(&w->zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16,
-							 8, Z_DEFAULT_STRATEGY) != Z_OK)
-				compression_error(path, "compress",
-								  w->zs.msg ? w->zs.msg : "out of memory");
-			w->zs_active = true;
-			w->out_size = CHUNK_SIZE;
-			w->out = palloc(w->out_size);
-#endif
-			break;
-		case COMPRESSION_LZ4:
-#ifdef PG_STANDBY_LZ4
-			{
-				LZ4F_preferences_t prefs;
-				size_t		status;
-
-				/* a checksum of the contents, and their size, in the frame */
-				memset(&prefs, 0, sizeof(prefs));
-				prefs.frameInfo.contentChecksumFlag = LZ4F_contentChecksumEnabled;
-				prefs.frameInfo.contentSize = (unsigned long long) size;
-
-				status = LZ4F_createCompressionContext(&w->lz4, LZ4F_VERSION);
-				if (LZ4F_isError(status))
-					compression_error(path, "compress",
-									  LZ4F_getErrorName(status));
-
-				/* room for the header, for one chunk, or for the frame's end */
-				w->out_size = Max(LZ4F_HEADER_SIZE_MAX,
-								  LZ4F_compressBound(CHUNK_SIZE, &prefs));
-				w->out = palloc(w->out_size);
-
-				status = LZ4F_compressBegin(w->lz4, w->out, w->out_size, &prefs);
-				if (LZ4F_isError(status))
-					compression_error(path, "compress",
-									  LZ4F_getErrorName(status));
-				write_all(w, w->out, status);
-			}
-#endif
-			break;
-		case COMPRESSION_ZSTD:
-#ifdef PG_STANDBY_ZSTD
-			{
-				size_t		status;
-
-				w->zstd = ZSTD_createCCtx();
-				if (w->zstd == NULL)
-					compression_error(path, "compress", "out of memory");
-
-				/* a checksum of the contents, and their size, in the frame */
-				status = ZSTD_CCtx_setParameter(w->zstd, ZSTD_c_compressionLevel,
-												ZSTD_CLEVEL_DEFAULT);
-				if (!ZSTD_isError(status))
-					status = ZSTD_CCtx_setParameter(w->zstd, ZSTD_c_checksumFlag, 1);
-				if (!ZSTD_isError(status))
-					status = ZSTD_CCtx_setPledgedSrcSize(w->zstd,
-														 (unsigned long long) size);
-				if (ZSTD_isError(status))
-					compression_error(path, "compress", ZSTD_getErrorName(status));
-
-				w->out_size = ZSTD_CStreamOutSize();
-				w->out = palloc(w->out_size);
-			}
-#endif
-			break;
-	}
-}
-
-/* Append len bytes (at most CHUNK_SIZE) to the file, compressed as asked. */
-static void
-writer_write(ArchiveWriter *w, const char *data, size_t len)
-{
-	Assert(len <= CHUNK_SIZE);
-
-	switch (w->compression)
-	{
-		case COMPRESSION_NONE:
-			write_all(w, data, len);
-			break;
-		case COMPRESSION_GZIP:
-#ifdef PG_STANDBY_GZIP
-			w->zs.next_in = (Bytef *) unconstify(char *, data);
-			w->zs.avail_in = len;
-			while (w->zs.avail_in > 0)
-			{
-				w->zs.next_out = (Bytef *) w->out;
-				w->zs.avail_out = w->out_size;
-				if (deflate(&w->zs, Z_NO_FLUSH) == Z_STREAM_ERROR)
-					compression_error(w->path, "compress", w->zs.msg);
-				write_all(w, w->out, w->out_size - w->zs.avail_out);
-			}
-#endif
-			break;
-		case COMPRESSION_LZ4:
-#ifdef PG_STANDBY_LZ4
-			{
-				size_t		status;
-
-				status = LZ4F_compressUpdate(w->lz4, w->out, w->out_size,
-											 data, len, NULL);
-				if (LZ4F_isError(status))
-					compression_error(w->path, "compress",
-									  LZ4F_getErrorName(status));
-				write_all(w, w->out, status);
-			}
-#endif
-			break;
-		case COMPRESSION_ZSTD:
-#ifdef PG_STANDBY_ZSTD
-			{
-				ZSTD_inBuffer in = {data, len, 0};
-
-				while (in.pos < in.size)
-				{
-					ZSTD_outBuffer out = {w->out, w->out_size, 0};
-					size_t		status;
-
-					status = ZSTD_compressStream2(w->zstd, &out, &in,
-												  ZSTD_e_continue);
-					if (ZSTD_isError(status))
-						compression_error(w->path, "compress",
-										  ZSTD_getErrorName(status));
-					write_all(w, w->out, out.pos);
-				}
-			}
-#endif
-			break;
-	}
-}
-
-/* End the compressed stream, fsync and close the file. */
-static void
-writer_finish(ArchiveWriter *w)
-{
-	int			fd;
-
-	switch (w->compression)
-	{
-		case COMPRESSION_NONE:
-			break;
-		case COMPRESSION_GZIP:
-#ifdef PG_STANDBY_GZIP
-			{
-				int			status;
-
-				w->zs.next_in = NULL;
-				w->zs.avail_in = 0;
-				do
-				{
-					w->zs.next_out = (Bytef *) w->out;
-					w->zs.avail_out = w->out_size;
-					status = deflate(&w->zs, Z_FINISH);
-					if (status != Z_OK && status != Z_STREAM_END)
-						compression_error(w->path, "compress",
-										  w->zs.msg ? w->zs.msg : "deflate failed");
-					write_all(w, w->out, w->out_size - w->zs.avail_out);
-				} while (status != Z_STREAM_END);
-			}
-#endif
-			break;
-		case COMPRESSION_LZ4:
-#ifdef PG_STANDBY_LZ4
-			{
-				size_t		status;
-
-				status = LZ4F_compressEnd(w->lz4, w->out, w->out_size, NULL);
-				if (LZ4F_isError(status))
-					compression_error(w->path, "compress",
-									  LZ4F_getErrorName(status));
-				write_all(w, w->out, status);
-			}
-#endif
-			break;
-		case COMPRESSION_ZSTD:
-#ifdef PG_STANDBY_ZSTD
-			{
-				ZSTD_inBuffer in = {NULL, 0, 0};
-				size_t		remaining;
-
-				do
-				{
-					ZSTD_outBuffer out = {w->out, w->out_size, 0};
-
-					remaining = ZSTD_compressStream2(w->zstd, &out, &in,
-													 ZSTD_e_end);
-					if (ZSTD_isError(remaining))
-						compression_error(w->path, "compress",
-										  ZSTD_getErrorName(remaining));
-					write_all(w, w->out, out.pos);
-				} while (remaining != 0);
-			}
-#endif
-			break;
-	}
-
-	if (pg_fsync(w->fd) != 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not fsync file \"%s\": %m", w->path)));
-
-	fd = w->fd;
-	w->fd = -1;
-	if (CloseTransientFile(fd) != 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not close file \"%s\": %m", w->path)));
-
-	writer_release(w);
-}
-
-/* Free the compressor and close the file, if still open; no errors. */
-static void
-writer_release(ArchiveWriter *w)
-{
-	if (w->fd >= 0)
-	{
-		CloseTransientFile(w->fd);
-		w->fd = -1;
-	}
-#ifdef PG_STANDBY_GZIP
-	if (w->zs_active)
-	{
-		deflateEnd(&w->zs);
-		w->zs_active = false;
-	}
-#endif
-#ifdef PG_STANDBY_LZ4
-	if (w->lz4 != NULL)
-	{
-		LZ4F_freeCompressionContext(w->lz4);
-		w->lz4 = NULL;
-	}
-#endif
-#ifdef PG_STANDBY_ZSTD
-	if (w->zstd != NULL)
-	{
-		ZSTD_freeCCtx(w->zstd);
-		w->zstd = NULL;
-	}
-#endif
-}
-
-static void
-write_all(ArchiveWriter *w, const char *data, size_t len)
-{
-	while (len > 0)
-	{
-		ssize_t		written = write(w->fd, data, len);
-
-		if (written < 0 && errno == EINTR)
-			continue;
-		if (written <= 0)
-		{
-			/* a write that does nothing and sets no errno: out of space */
-			if (written == 0 || errno == 0)
-				errno = ENOSPC;
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not write to file \"%s\": %m", w->path)));
-		}
-		data += written;
-		len -= written;
-		w->written += written;
-	}
-
-	/*
-	 * Start writeback every megabyte, as PostgreSQL's own file copies do: the
-	 * final fsync then has little left to wait for, and the disk works while
-	 * we read and compress the next part.
-	 */
-	if (w->written - w->flushed >= WRITEBACK_INTERVAL)
-	{
-		pg_flush_data(w->fd, w->flushed, w->written - w->flushed);
-		w->flushed = w->written;
-	}
-}
-
-static void
-compression_error(const char *path, const char *action, const char *reason)
-{
-	if (strcmp(action, "compress") == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not compress data into file \"%s\": %s",
-						path, reason ? reason : "unknown error")));
-	ereport(ERROR,
-			(errcode(ERRCODE_DATA_CORRUPTED),
-			 errmsg("could not decompress file \"%s\": %s",
-					path, reason ? reason : "unknown error")));
-}
-
-/*
- * The archive module API.  PostgreSQL 16 moved it to archive_module.h,
- * passes a state to every callback and has _PG_archive_module_init()
- * return the callbacks; PostgreSQL 17 lets the check callback explain
+ * The archive module API.  PostgreSQL 16 moved it to archive_module.h and
+ * passes a state to every callback; 17 lets the check callback explain
  * itself in the archiver's own warning.  Only this section knows.
  */
 #if PG_VERSION_NUM >= 160000
@@ -1355,10 +763,8 @@ archive_file_cb(ArchiveModuleState *state, const char *file, const char *path)
 }
 
 static const ArchiveModuleCallbacks callbacks = {
-	.startup_cb = NULL,
 	.check_configured_cb = check_configured_cb,
 	.archive_file_cb = archive_file_cb,
-	.shutdown_cb = NULL
 };
 
 const ArchiveModuleCallbacks *
@@ -1390,7 +796,6 @@ _PG_archive_module_init(ArchiveModuleCallbacks *cb)
 {
 	cb->check_configured_cb = check_configured_cb;
 	cb->archive_file_cb = archive_file;
-	cb->shutdown_cb = NULL;
 }
 
 #endif							/* PG_VERSION_NUM >= 160000 */
@@ -1413,15 +818,23 @@ _PG_init(void)
 							   0,
 							   check_archive_directory, NULL, NULL);
 
-	DefineCustomEnumVariable("pg_standby_archive.compression",
-							 gettext_noop("Compression of archived WAL segments."),
-							 gettext_noop("Timeline and backup history files are never compressed."),
-							 &archive_compression,
-							 COMPRESSION_NONE,
-							 compression_options,
-							 PGC_SIGHUP,
-							 0,
-							 check_archive_compression, NULL, NULL);
+	DefineCustomStringVariable("pg_standby_archive.compression",
+							   gettext_noop("Compression of archived WAL segments: none, gzip, lz4 or zstd, optionally followed by :LEVEL or :level=LEVEL."),
+							   gettext_noop("Timeline and backup history files are never compressed."),
+							   &archive_compression,
+							   "none",
+							   PGC_SIGHUP,
+							   0,
+							   check_archive_compression, NULL, NULL);
+
+	DefineCustomStringVariable("pg_standby_archive.file_mode",
+							   gettext_noop("Permissions of the files written to the archive, in octal."),
+							   gettext_noop("0640 lets the group of the server's operating system user read them."),
+							   &archive_file_mode,
+							   "0600",
+							   PGC_SIGHUP,
+							   0,
+							   check_archive_file_mode, NULL, NULL);
 
 	MarkGUCPrefixReserved("pg_standby_archive");
 }

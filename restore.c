@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "access/xlog_internal.h"
-#include "decompress.h"
+#include "archive_format.h"
 #include "pg_standby.h"
 #include "restore.h"
 
@@ -349,6 +349,58 @@ check_copy(int fd, off_t size, const SegmentExpectation *expect,
 	return ok ? RESTORE_DONE : RESTORE_INVALID;
 }
 
+/* Where decompressed data goes: our temporary file. */
+typedef struct DecodedOutput
+{
+	int			fd;
+	uint64		written;
+	char	   *problem;
+	size_t		problem_size;
+} DecodedOutput;
+
+static bool
+write_decoded(void *arg, const char *data, size_t len)
+{
+	DecodedOutput *out = (DecodedOutput *) arg;
+
+	if (!write_all(out->fd, data, len, out->problem, out->problem_size))
+		return false;
+	out->written += len;
+	return true;
+}
+
+/*
+ * Decompress a compressed segment into out_fd, by the rule pg_standby_archive
+ * follows too (archive_format.c).  A stream that stops short is still being
+ * written.
+ */
+static RestoreResult
+decompress_segment(pg_compress_algorithm compression, int in_fd, int out_fd,
+				   uint64 *size, char *problem, size_t problem_size)
+{
+	DecodedOutput out = {out_fd, 0, problem, problem_size};
+	RestoreResult result;
+
+	switch (decode_archive_file(compression, in_fd, write_decoded, &out,
+								problem, problem_size))
+	{
+		case DECODE_DONE:
+			result = RESTORE_DONE;
+			break;
+		case DECODE_TRUNCATED:
+			result = RESTORE_INCOMPLETE;
+			break;
+		case DECODE_INVALID:
+			result = RESTORE_INVALID;
+			break;
+		default:
+			result = RESTORE_COPY_ERROR;
+			break;
+	}
+	*size = out.written;
+	return result;
+}
+
 /*
  * Put a plain segment into out_fd.  A segment shorter than its header says
  * is still being written.
@@ -419,7 +471,7 @@ trim_partial_segment(int fd, uint64 *size, char *problem, size_t problem_size)
  * to the full size, as the server expects.
  */
 static RestoreResult
-restore_segment_from(const char *archive_path, ArchiveCompression compression,
+restore_segment_from(const char *archive_path, pg_compress_algorithm compression,
 					 bool partial, const char *restore_path,
 					 const SegmentExpectation *expect, uint32 *seg_size,
 					 char *problem, size_t problem_size)
@@ -441,9 +493,9 @@ restore_segment_from(const char *archive_path, ArchiveCompression compression,
 		return RESTORE_COPY_ERROR;
 	}
 
-	if (compression != ARCHIVE_PLAIN)
-		result = decompress_file(compression, in_fd, out_fd, &size,
-								 problem, problem_size);
+	if (compression != PG_COMPRESSION_NONE)
+		result = decompress_segment(compression, in_fd, out_fd, &size,
+									problem, problem_size);
 	else if (!partial)
 		result = copy_plain_segment(in_fd, &st, out_fd, expect,
 									&size, problem, problem_size);
@@ -504,9 +556,11 @@ restore_segment(const char *archive_dir, const SegmentExpectation *expect,
 	{
 		RestoreResult result;
 
+		if (!archive_formats[i].supported)
+			continue;
 		snprintf(source, MAXPGPATH, "%s/%s%s%s", archive_dir, expect->name,
 				 archive_formats[i].suffix, partial ? PARTIAL_SUFFIX : "");
-		result = restore_segment_from(source, archive_formats[i].compression,
+		result = restore_segment_from(source, archive_formats[i].algorithm,
 									  partial, restore_path, expect,
 									  seg_size, problem, problem_size);
 		if (result != RESTORE_ABSENT)

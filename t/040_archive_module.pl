@@ -32,7 +32,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use FindBin;
 use lib $FindBin::RealBin;
-use PgStandbyTest qw(wait_until);
+use PgStandbyTest qw(wait_until read_binary);
 use Time::HiRes qw(usleep);
 
 # What is under test: the module and the program just built.
@@ -55,17 +55,6 @@ my %decompressor = (
 	gzip => [ 'gzip', '-dc' ],
 	lz4 => [ 'lz4', '-dc' ],
 	zstd => [ 'zstd', '-dc', '-q' ]);
-
-sub read_binary
-{
-	my ($path) = @_;
-	open(my $fh, '<', $path) or die "could not open \"$path\": $!";
-	binmode $fh;
-	local $/;
-	my $data = <$fh>;
-	close $fh;
-	return $data;
-}
 
 # The contents of an archived file, decompressed as its name says; undef
 # when the decompressor rejects it.
@@ -423,7 +412,7 @@ my ($first_backlog, $last_backlog);
 	my (undef, $failed) = split /\|/, archiver_stats();
 	is($failed, 0, 'restart: no archiving attempt failed');
 	ok( $primary->log_contains(
-			qr/removed temporary file "\Q$archive\/$temps[0]\E" left by an earlier archiver/),
+			qr/removed temporary file "\Q$archive\/$temps[0]\E" left by an earlier attempt/),
 		'restart: the stale temporary file removed');
 	is(join(',', temp_files($archive)), '', 'restart: no temporary file left');
 

@@ -26,7 +26,8 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use FindBin;
 use lib $FindBin::RealBin;
-use PgStandbyTest qw(pg_standby_binary wait_until log_position log_since);
+use PgStandbyTest qw(pg_standby_binary wait_until log_position log_since
+  read_binary write_binary place);
 use IPC::Run;
 
 my $pg_standby = pg_standby_binary();
@@ -36,36 +37,6 @@ like($help, qr/NAME NAME\.gz NAME\.lz4 NAME\.zst/,
 	'pg_standby was built with gzip, lz4 and zstd');
 
 my $tempdir = PostgreSQL::Test::Utils::tempdir;
-
-sub read_binary
-{
-	my ($path) = @_;
-	open(my $fh, '<', $path) or die "could not open \"$path\": $!";
-	binmode $fh;
-	local $/;
-	my $data = <$fh>;
-	close $fh;
-	return $data;
-}
-
-sub write_binary
-{
-	my ($path, $data) = @_;
-	open(my $fh, '>', $path) or die "could not open \"$path\": $!";
-	binmode $fh;
-	print $fh $data or die "could not write \"$path\": $!";
-	close $fh or die "could not close \"$path\": $!";
-	return;
-}
-
-# Put $data in place as $path atomically: a temporary name, then a rename.
-sub place
-{
-	my ($path, $data) = @_;
-	write_binary("$path.tmp", $data);
-	rename("$path.tmp", $path) or die "could not rename to \"$path\": $!";
-	return;
-}
 
 # The first bytes of each compressed format.
 my %magic = (
@@ -509,7 +480,7 @@ my @corrupt = (
 	],
 	[
 		'.gz', $compressed_p{'.gz'} . 'junk after the end of the stream',
-		'junk appended', qr/data follows the end of the gzip stream/
+		'junk appended', qr/invalid gzip data: incorrect header check/
 	],
 	[
 		'.lz4', flip_middle_byte('.lz4', $compressed_p{'.lz4'}),
