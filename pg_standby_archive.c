@@ -429,10 +429,10 @@ archived_already(const char *file, const char *path, bool compressible)
 		if (partial)
 		{
 			ereport(LOG,
-					(errmsg("archive file \"%s\" differs from \"%s\"; the archive's file is kept, and the server's is not archived",
+					(errmsg("keeping archive file \"%s\", which differs from \"%s\"",
 							archived_path, path),
-					 detail ? errdetail_internal("%s", detail) :
-					 errdetail("Every record of a .partial segment up to the switch to a new timeline is also in the new timeline's first segment.")));
+					 errdetail("\"%s\" counts as archived: every record in it up to the switch to a new timeline is also in the first segment of that timeline.",
+							   path)));
 			return true;
 		}
 		ereport(ERROR,

@@ -291,7 +291,7 @@ set_archiving('compression', 'none');
 	is(sprintf('%04o', (stat "$archive/$segment")[2] & 07777),
 		'0640', 'file_mode 0640: the archived file has mode 0640');
 
-	foreach my $value (qw(0700 0400 0604 888 rw-r----- 06400))
+	foreach my $value (qw(0700 0400 0200 1600 888 rw-r----- 06600))
 	{
 		my ($ret, $stderr) = set_archiving('file_mode', $value);
 		isnt($ret, 0, "file_mode $value refused");
