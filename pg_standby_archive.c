@@ -123,7 +123,10 @@ parse_compression(const char *value, pg_compress_specification *spec,
 	return *error == NULL;
 }
 
-/* Parse an octal file mode: read and write for the owner, nothing more. */
+/*
+ * Parse an octal file mode: read and write bits only, and both of them for
+ * the owner, who must read the file back and reopen it to flush it.
+ */
 static bool
 parse_file_mode(const char *value, mode_t *mode)
 {
@@ -133,8 +136,7 @@ parse_file_mode(const char *value, mode_t *mode)
 	errno = 0;
 	parsed = strtol(value, &end, 8);
 	if (errno != 0 || end == value || *end != '\0' ||
-		(parsed & ~(S_IRUSR | S_IWUSR | S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH)) != 0 ||
-		(parsed & (S_IRUSR | S_IWUSR)) != (S_IRUSR | S_IWUSR))
+		(parsed & ~0666) != 0 || (parsed & 0600) != 0600)
 		return false;
 	*mode = (mode_t) parsed;
 	return true;

@@ -471,7 +471,8 @@ trim_partial_segment(int fd, uint64 *size, char *problem, size_t problem_size)
  * to the full size, as the server expects.
  */
 static RestoreResult
-restore_segment_from(const char *archive_path, pg_compress_algorithm compression,
+restore_segment_from(const char *archive_path,
+					 pg_compress_algorithm compression,
 					 bool partial, const char *restore_path,
 					 const SegmentExpectation *expect, uint32 *seg_size,
 					 char *problem, size_t problem_size)
