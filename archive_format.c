@@ -257,8 +257,8 @@ decoder_step(Decoder *d, const char **in, size_t *in_len, char *out,
 	}
 
 	/*
-	 * A call that moved nothing says nothing about the stream (the
-	 * libraries answer such a call with a hint for the next frame).
+	 * A call that moved nothing says nothing about the stream (the libraries
+	 * answer such a call with a hint for the next frame).
 	 */
 	if (consumed > 0 || produced > 0)
 		d->at_boundary = frame_ended;
