@@ -18,8 +18,10 @@
 #include <limits.h>
 #include <locale.h>
 #include <math.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "access/xlog_internal.h"
 #include "archive_format.h"
@@ -40,6 +42,9 @@
 #ifndef pg_noreturn
 #define pg_noreturn pg_attribute_noreturn()
 #endif
+
+/* Where we note that the server was told its archive is remote. */
+#define NETWORK_FS_NOTE	"pg_wal/pg_standby.network_fs"
 
 /* A file still growing at smart failover is given up after this long. */
 #define SMART_FAILOVER_GROWTH_WAIT	2.0
@@ -383,15 +388,6 @@ fail_over(void)
 	return EXIT_NOT_AVAILABLE;
 }
 
-/* Log a problem once, not again on every look while it lasts. */
-static void
-report_problem(const char *source, const char *problem,
-			   const char *last_reported)
-{
-	if (strcmp(problem, last_reported) != 0)
-		pg_log_error("could not restore file \"%s\": %s", source, problem);
-}
-
 static void
 clean_archive(uint32 seg_size)
 {
@@ -492,12 +488,104 @@ typedef struct WaitState
 	char		source[MAXPGPATH];	/* the archived file last looked at */
 	char		problem[512];	/* why the last look did not restore */
 	char		last_reported[512]; /* the last problem logged */
+	double		first_reported_at;	/* ... first, in seconds since start */
+	double		reported_at;	/* ... last */
+	double		repeat_after;	/* ... and when to log it again if it lasts */
 	int			failed_copies;	/* copies of a present file that failed */
 	double		retry_at;		/* no copy before this many seconds */
 	off_t		growing_size;	/* at smart failover: a growing file's size */
 	struct timespec growing_since;	/* ... and since when it has it */
 	bool		waiting_logged;
 } WaitState;
+
+/*
+ * A problem that lasts is logged again after this many seconds, then after
+ * twice as long each time, up to the maximum: never silent, never a flood.
+ */
+#define PROBLEM_REPEAT_FIRST	10.0
+#define PROBLEM_REPEAT_MAX		300.0
+
+/*
+ * Say once to each run of the server that the archive is on a network file
+ * system, where arrivals are noticed only by polling.
+ */
+static void
+report_network_file_system(void)
+{
+	const char *fs = archive_network_file_system();
+
+	if (fs != NULL && first_time_for_server(NETWORK_FS_NOTE))
+		pg_log_info("archive \"%s\" is on a network file system (%s), where files written by other hosts are noticed only by polling: looking every %g s at most, more often while segments keep arriving",
+					archive_dir, fs, sleep_seconds);
+}
+
+/*
+ * What the user can do about an archive directory or file that is there
+ * but cannot be read: looked at again, as errno is long gone by now.
+ */
+static void
+hint_archive_trouble(const char *source)
+{
+	const char *paths[] = {archive_dir, source};
+	struct stat st;
+
+	for (int i = 0; i < lengthof(paths); i++)
+	{
+		if (stat(paths[i], &st) != 0)
+		{
+			if (errno == EIO || errno == ENOTCONN || errno == ESTALE ||
+				errno == EHOSTDOWN || errno == ETIMEDOUT)
+				pg_log_error_hint("\"%s\" is on a file system that does not answer (%m), such as a network mount whose server cannot be reached; pg_standby waits until it answers.",
+								  paths[i]);
+			return;
+		}
+		if (access(paths[i], i == 0 ? R_OK | X_OK : R_OK) != 0 &&
+			errno == EACCES)
+		{
+			struct passwd *owner = getpwuid(st.st_uid);
+			struct passwd *self = getpwuid(geteuid());
+
+			pg_log_error_hint("\"%s\" is owned by user \"%s\" with mode %04o, and pg_standby runs as user \"%s\": the archive's writer must create files and directories this user can read.",
+							  paths[i],
+							  owner ? owner->pw_name : "?",
+							  (unsigned int) (st.st_mode & 07777),
+							  self ? self->pw_name : "?");
+			return;
+		}
+	}
+}
+
+/*
+ * Log the problem the last look found: at once if it is new, and again at
+ * growing intervals while it lasts.
+ */
+static void
+report_problem(WaitState *state)
+{
+	double		now = seconds_since(&state->start);
+	bool		repeated = strcmp(state->problem, state->last_reported) == 0;
+
+	if (repeated && now < state->reported_at + state->repeat_after)
+		return;
+	pg_log_error("could not restore file \"%s\": %s", state->source,
+				 state->problem);
+	if (repeated)
+		pg_log_error_detail("The problem has lasted %.0f seconds.",
+							now - state->first_reported_at);
+	hint_archive_trouble(state->source);
+
+	if (repeated)
+		state->repeat_after = Min(state->repeat_after * 2, PROBLEM_REPEAT_MAX);
+	else
+	{
+		state->repeat_after = PROBLEM_REPEAT_FIRST;
+		state->first_reported_at = now;
+		strlcpy(state->last_reported, state->problem,
+				sizeof(state->last_reported));
+	}
+	state->reported_at = now;
+}
+
 
 /* The answer is not known yet: look again after a wait. */
 #define KEEP_WAITING	(-1)
@@ -565,6 +653,7 @@ judge_result(RestoreResult result, Failover failover, uint32 seg_size,
 					return EXIT_NOT_AVAILABLE;
 				pg_log_debug("waiting for \"%s\"", state->source);
 				state->waiting_logged = true;
+				report_network_file_system();
 			}
 			return KEEP_WAITING;
 
@@ -572,7 +661,7 @@ judge_result(RestoreResult result, Failover failover, uint32 seg_size,
 			if (!waiting_allowed())
 			{
 				/* nobody will ask again soon: this is a refusal */
-				report_problem(state->source, state->problem, "");
+				report_problem(state);
 				return EXIT_NOT_AVAILABLE;
 			}
 			pg_log_debug("waiting for \"%s\": %s", state->source,
@@ -583,9 +672,7 @@ judge_result(RestoreResult result, Failover failover, uint32 seg_size,
 
 		case RESTORE_INVALID:
 		case RESTORE_ARCHIVE_ERROR:
-			report_problem(state->source, state->problem, state->last_reported);
-			strlcpy(state->last_reported, state->problem,
-					sizeof(state->last_reported));
+			report_problem(state);
 			if (!waiting_allowed())
 				return EXIT_NOT_AVAILABLE;
 			if (failover == FAILOVER_SMART && result == RESTORE_INVALID)

@@ -7,7 +7,9 @@
  * In standby mode the server never ends recovery by itself, so our
  * failover asks it to: the "promote" signal file in the data directory
  * (our working directory) and SIGUSR1 to the postmaster named in
- * postmaster.pid.
+ * postmaster.pid.  A request is noted with the postmaster's identity, so
+ * that it is made once to each run of the server; other things said once
+ * to each run are noted the same way.
  *
  *-------------------------------------------------------------------------
  */
@@ -52,6 +54,30 @@ read_postmaster_identity(long *pid, char *identity, size_t size)
 	return true;
 }
 
+/* Does the note at "path" hold "identity"? */
+static bool
+note_holds(const char *path, const char *identity)
+{
+	char		noted[128] = "";
+	FILE	   *file = fopen(path, "r");
+
+	if (file == NULL)
+		return false;
+	if (fgets(noted, sizeof(noted), file) == NULL)
+		noted[0] = '\0';
+	fclose(file);
+	return strcmp(noted, identity) == 0;
+}
+
+static void
+write_note(const char *path, const char *identity)
+{
+	FILE	   *file = fopen(path, "w");
+
+	if (file == NULL || fputs(identity, file) < 0 || fclose(file) != 0)
+		pg_log_warning("could not write file \"%s\": %m", path);
+}
+
 /*
  * Ask the server to promote, exactly as "pg_ctl promote" does: create the
  * "promote" signal file, then wake the postmaster with SIGUSR1.  In standby
@@ -69,24 +95,15 @@ bool
 request_promotion(void)
 {
 	char		identity[128];
-	char		noted[128] = "";
 	FILE	   *file;
 	long		pid;
 
 	if (!read_postmaster_identity(&pid, identity, sizeof(identity)))
 		return false;
-
-	file = fopen(PROMOTION_NOTE, "r");
-	if (file != NULL)
+	if (note_holds(PROMOTION_NOTE, identity))
 	{
-		if (fgets(noted, sizeof(noted), file) == NULL)
-			noted[0] = '\0';
-		fclose(file);
-		if (strcmp(noted, identity) == 0)
-		{
-			pg_log_debug("promotion already requested of postmaster %ld", pid);
-			return true;
-		}
+		pg_log_debug("promotion already requested of postmaster %ld", pid);
+		return true;
 	}
 
 	file = fopen("promote", "w");
@@ -102,10 +119,27 @@ request_promotion(void)
 		return false;
 	}
 	pg_log_info("promotion of the standby requested");
+	write_note(PROMOTION_NOTE, identity);
+	return true;
+}
 
-	file = fopen(PROMOTION_NOTE, "w");
-	if (file == NULL || fputs(identity, file) < 0 || fclose(file) != 0)
-		pg_log_warning("could not write file \"%s\": %m", PROMOTION_NOTE);
+/*
+ * Is this the first time this run of the server has us say what the note
+ * "note_path" stands for?  Some things are worth saying once to each run
+ * of the server, not on each of the many runs of pg_standby.  If the
+ * postmaster cannot be identified, the answer is yes.
+ */
+bool
+first_time_for_server(const char *note_path)
+{
+	char		identity[128];
+	long		pid;
+
+	if (!read_postmaster_identity(&pid, identity, sizeof(identity)))
+		return true;
+	if (note_holds(note_path, identity))
+		return false;
+	write_note(note_path, identity);
 	return true;
 }
 

@@ -10,5 +10,6 @@
 
 extern bool request_promotion(void);
 extern bool promotion_requested(void);
+extern bool first_time_for_server(const char *note_path);
 
 #endif							/* PROMOTE_H */

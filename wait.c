@@ -10,8 +10,7 @@
  * a "promote" file in the data directory, a self-pipe reports signals, and
  * a pidfd reports the death of the server process that ran us.  The poll
  * interval (-s) remains as the fallback for whatever the kernel cannot
- * report, such as files written on another host of a network file system.
- * What a wake-up means is for the caller to find out: this file only
+ * report.  What a wake-up means is for the caller to find out: this file only
  * sleeps and wakes.
  *
  * Closing an inotify instance that still has watches makes the process
@@ -19,6 +18,14 @@
  * more than the copy itself.  So watches exist only while we wait: none is
  * set up when the first look finds the file, and they are removed as soon
  * as the wait ends (their reaping then overlaps the copy).
+ *
+ * inotify sees only the writes made through this host's kernel: on a
+ * network file system (NFS, SMB, sshfs and other FUSE file systems, ...)
+ * files written by another host arrive unseen, and polling is all there
+ * is.  There the poll adapts: pg_standby is run again right after each
+ * segment is restored, so the next one is most likely to arrive soon and
+ * is looked for often at first; the longer nothing arrives, the rarer the
+ * looks, down to one per -s seconds.
  *
  *-------------------------------------------------------------------------
  */
@@ -29,7 +36,9 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/inotify.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/logging.h"
@@ -49,6 +58,40 @@ static int	num_watches = 0;
 static int	self_pipe[2] = {-1, -1};
 static int	server_pidfd = -1;
 static pid_t server_pid = 0;
+
+/*
+ * On a network file system, a wait polls every fifth of the time it has
+ * lasted so far, but not more often than this, nor less often than -s.
+ */
+#define NETWORK_POLL_MIN		0.05
+#define NETWORK_POLL_FRACTION	0.2
+
+/* f_type values (linux/magic.h) of file systems written by other hosts */
+static const struct
+{
+	long		magic;
+	const char *name;
+}			network_file_systems[] =
+{
+	{0x6969, "NFS"},
+	{0x517B, "SMB"},
+	{0xFF534D42, "CIFS"},
+	{0xFE534D42, "SMB2"},
+	{0x65735546, "FUSE"},
+	{0x01021997, "9p"},
+	{0x00C36400, "Ceph"},
+	{0x5346414F, "AFS"},
+	{0x6B414653, "AFS"},
+	{0x73757245, "Coda"},
+	{0x0BD00BD0, "Lustre"},
+	{0x01161970, "GFS2"},
+	{0x7461636F, "OCFS2"},
+	{0x47504653, "GPFS"},
+};
+
+/* The archive's network file system, or NULL for a local one. */
+static const char *archive_network_fs = NULL;
+static struct timespec wait_start;
 
 /*
  * Wake a wait up from a signal handler: a byte in the self-pipe makes the
@@ -179,6 +222,55 @@ stop_watching(void)
 }
 
 /*
+ * Is the archive on a file system that other hosts write to?  Unknown
+ * (statfs failed: the directory may be missing for now) counts as local:
+ * only the poll interval depends on it.
+ */
+static const char *
+detect_network_fs(const char *dir)
+{
+	struct statfs st;
+
+	if (statfs(dir, &st) != 0)
+		return NULL;
+	for (int i = 0; i < lengthof(network_file_systems); i++)
+	{
+		if ((unsigned long) st.f_type ==
+			(unsigned long) network_file_systems[i].magic)
+			return network_file_systems[i].name;
+	}
+	return NULL;
+}
+
+/*
+ * The name of the network file system the archive is on (one that inotify
+ * cannot watch for other hosts' writes), or NULL if it is local.
+ */
+const char *
+archive_network_file_system(void)
+{
+	return archive_network_fs;
+}
+
+/*
+ * How long to sleep before looking at the archive again, when the caller
+ * would sleep "seconds" (the -s interval, or less).
+ */
+static double
+poll_interval(double seconds)
+{
+	struct timespec now;
+	double		waited;
+
+	if (archive_network_fs == NULL)
+		return seconds;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	waited = (now.tv_sec - wait_start.tv_sec) +
+		(now.tv_nsec - wait_start.tv_nsec) / 1e9;
+	return Min(seconds, Max(NETWORK_POLL_MIN, waited * NETWORK_POLL_FRACTION));
+}
+
+/*
  * Set up what every wait needs: the self-pipe and the server's pidfd.
  * Whatever cannot be had is replaced by polling, never by a failure.
  */
@@ -198,6 +290,9 @@ wait_init(const char *archive_dir, const char *trigger_path)
 	}
 
 	watch_server_process();
+
+	clock_gettime(CLOCK_MONOTONIC, &wait_start);
+	archive_network_fs = detect_network_fs(archive_dir);
 }
 
 static void
@@ -232,6 +327,8 @@ wait_for_change(double seconds)
 		if (num_watches > 0)
 			return WAIT_WOKEN;
 	}
+
+	seconds = poll_interval(seconds);
 
 	/* Without a pidfd, look at the server at least once a second. */
 	if (server_pid != 0 && server_pidfd < 0)

@@ -18,5 +18,6 @@ typedef enum WaitEvent
 extern void wait_init(const char *archive_dir, const char *trigger_path);
 extern WaitEvent wait_for_change(double seconds);
 extern void wait_wake_up(void);
+extern const char *archive_network_file_system(void);
 
 #endif							/* WAIT_H */
