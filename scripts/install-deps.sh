@@ -10,9 +10,12 @@ set -euo pipefail
 # compiler and make; the server; PGXS with headers, libpgcommon, libpgport
 # and libpgfeutils; the compression libraries PostgreSQL links, for .gz,
 # .lz4 and .zst archives, and their command-line tools, which the tests
-# use (pigz too; zstd brings pzstd); IPC::Run for PostgreSQL::Test::Cluster
+# use (pigz too; zstd brings pzstd); IPC::Run for PostgreSQL::Test::Cluster;
+# for the tests across hosts (scripts/test-hosts.sh), network namespaces,
+# sshd, sshfs and rsync
 packages=(build-essential postgresql-15 postgresql-server-dev-15
-	zlib1g-dev liblz4-dev libzstd-dev gzip lz4 zstd pigz libipc-run-perl)
+	zlib1g-dev liblz4-dev libzstd-dev gzip lz4 zstd pigz libipc-run-perl
+	iproute2 util-linux openssh-server openssh-client sshfs fuse3 rsync)
 if [ "${1:-}" = --ci ]; then
 	packages+=(clang libclang-rt-14-dev valgrind)
 fi

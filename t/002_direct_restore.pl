@@ -13,6 +13,7 @@
 use strict;
 use warnings;
 use Fcntl qw(S_IMODE);
+use File::Copy qw(copy);
 use File::Path qw(make_path rmtree);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
@@ -399,6 +400,31 @@ like(
 	'RECOVERYXLOG, absent, -w 0.3: says what it waited for');
 is(listing($xlog), '', 'RECOVERYXLOG, absent: nothing created');
 ok(!-e "$pgdata/promote", 'RECOVERYXLOG, absent: no promotion requested');
+
+# A segment that is there but cannot be opened (written by another OS user
+# with mode 0600, say) is trouble that lasts: it is waited through, not
+# counted as failed copies, and logged again while it lasts (10 s after the
+# first report), with a hint that names the owner and the mode.
+SKIP:
+{
+	skip 'root can open any file', 4 if $> == 0;
+	my $locked = "$tempdir/locked";
+	mkdir $locked;
+	copy("$archive/$seg", "$locked/$seg") or die "copy failed: $!";
+	chmod 0, "$locked/$seg";
+	($status, $stdout, $stderr) = run_pg_standby($pgdata, '-s', '0.5', '-w',
+		'11', $locked, $seg, "$xlog/RECOVERYXLOG");
+	is($status, 1, 'unreadable segment: waited for until -w');
+	my @reports = $stderr =~
+	  /^pg_standby: error: cannot restore "\Q$locked\/$seg\E": [^\n]*Permission denied$/mg;
+	is(scalar @reports, 2, 'unreadable segment: reported again while it lasts');
+	like(
+		$stderr,
+		qr/^pg_standby: hint: "\Q$locked\/$seg\E" is owned by user "[^"]+" with mode 0000/m,
+		'unreadable segment: the hint names owner and mode');
+	unlike($stderr, qr/attempt \d+ of/, 'unreadable segment: no failed copy counted');
+	unlink "$locked/$seg";
+}
 
 is(listing($archive), $archive_listing,
 	'the archive was not changed by any restore');
