@@ -33,7 +33,6 @@ my $primary = new_server('primary', 'primary');
 $primary->init;
 $primary->append_conf("synchronous_standby_names = 'pg_receivewal'\n");
 $primary->start;
-add_rows($primary, 1);
 $primary->sql("SELECT pg_create_physical_replication_slot('standby_host')");
 
 my @receiver = (bindir() . '/pg_receivewal', '-h', '192.0.2.1', '-p', '5432',
@@ -46,6 +45,7 @@ ok( defined wait_for(
 		},
 		30),
 	'pg_receivewal streams synchronously from the other host');
+add_rows($primary, 1);
 
 my $standby = new_server('standby', 'standby');
 $standby->init_from_backup($primary);
