@@ -89,6 +89,7 @@ is(rows_of($standby{1}), $rows, 'standby 1 has every row too');
 fail_over_for_good(
 	primary => $primary,
 	standby => $standby{1},
+	other_standbys => [ $standby{2} ],
 	trigger => "$dir/standby1.trigger");
 $rows = rows_of($standby{1});
 

@@ -465,8 +465,11 @@ sub fail_over_for_good
 	my ($primary, $standby) = @a{qw(primary standby)};
 
 	my $rows = add_rows($primary, 5);
-	ok(defined wait_for(sub { rows_of($standby) == $rows }, 60),
-		'last rows replayed before the primary goes away');
+	for my $s ($standby, @{ $a{other_standbys} // [] })
+	{
+		ok(defined wait_for(sub { rows_of($s) == $rows }, 60),
+			'last rows replayed before the primary goes away');
+	}
 	link_down($primary->host);
 	$primary->stop('immediate');
 	sleep(3);
