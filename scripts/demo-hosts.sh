@@ -81,7 +81,8 @@ PasswordAuthentication no
 KbdInteractiveAuthentication no
 EOF
 mkdir -p /run/sshd
-on standby /usr/sbin/sshd -D -e -f "$work/sshd_config" 2>"$work/sshd.log" &
+nsenter --net="/run/netns/$id-standby" /usr/sbin/sshd -D -e -f "$work/sshd_config" \
+	</dev/null >/dev/null 2>"$work/sshd.log" &
 sshd_pid=$!
 ssh="ssh -i $work/client_key -o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no -o LogLevel=ERROR -o BatchMode=yes -o ServerAliveInterval=5 -o ServerAliveCountMax=3 -o ConnectTimeout=10"
 wait_until "as_pg primary $ssh postgres@192.0.2.2 true"
