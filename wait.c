@@ -10,8 +10,8 @@
  * a "promote" file in the data directory, a self-pipe reports signals, and
  * a pidfd reports the death of the server process that ran us.  The poll
  * interval (-s) remains as the fallback for whatever the kernel cannot
- * report.  What a wake-up means is for the caller to find out: this file only
- * sleeps and wakes.
+ * report.  What a wake-up means is for the caller to find out: this file
+ * only sleeps and wakes.
  *
  * Closing an inotify instance that still has watches makes the process
  * wait, at exit, for the kernel to reap them: several milliseconds, often
