@@ -416,7 +416,7 @@ SKIP:
 		'11', $locked, $seg, "$xlog/RECOVERYXLOG");
 	is($status, 1, 'unreadable segment: waited for until -w');
 	my @reports = $stderr =~
-	  /^pg_standby: error: cannot restore "\Q$locked\/$seg\E": [^\n]*Permission denied$/mg;
+	  /^pg_standby: error: could not restore file "\Q$locked\/$seg\E": [^\n]*Permission denied$/mg;
 	is(scalar @reports, 2, 'unreadable segment: reported again while it lasts');
 	like(
 		$stderr,
