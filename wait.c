@@ -66,13 +66,14 @@ static pid_t server_pid = 0;
 #define NETWORK_POLL_MIN		0.05
 #define NETWORK_POLL_FRACTION	0.2
 
-/* f_type values (linux/magic.h) of file systems written by other hosts */
-static const struct
+/* A file system that other hosts write to, by its statfs() f_type */
+typedef struct NetworkFileSystem
 {
-	long		magic;
+	long		magic;			/* from linux/magic.h */
 	const char *name;
-}			network_file_systems[] =
-{
+} NetworkFileSystem;
+
+static const NetworkFileSystem network_file_systems[] = {
 	{0x6969, "NFS"},
 	{0x517B, "SMB"},
 	{0xFF534D42, "CIFS"},
