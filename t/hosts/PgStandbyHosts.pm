@@ -308,17 +308,20 @@ sub stop_sshd
 }
 
 # Mount $remote_dir of host $server on $mnt in host $client with sshfs,
-# logged in as the unprivileged user, with the recipe's options.
+# logged in as the unprivileged user (or as "login=USER" first in
+# @options says), with the recipe's options.
 sub mount_sshfs
 {
 	my ($client, $server, $remote_dir, $mnt, @options) = @_;
 	my $keys = keys_dir();
+	my $login = $user;
+	$login = $1 if @options && $options[0] =~ /^login=(.*)$/ && shift @options;
 	make_path($mnt);
 	my $pid = start_background(
 		$client, undef,
-		test_dir() . "/sshfs-$client.log",
+		test_dir() . "/sshfs-$client-$login.log",
 		'sshfs', '-f',
-		"$user\@$hosts{$server}{addr}:$remote_dir", $mnt,
+		"$login\@$hosts{$server}{addr}:$remote_dir", $mnt,
 		'-F', "$keys/ssh_config",
 		'-o', 'allow_other,reconnect,ServerAliveInterval=1,ServerAliveCountMax=3',
 		@options);
