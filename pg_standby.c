@@ -542,14 +542,20 @@ hint_archive_trouble(const char *source)
 		if (access(paths[i], i == 0 ? R_OK | X_OK : R_OK) != 0 &&
 			errno == EACCES)
 		{
-			struct passwd *owner = getpwuid(st.st_uid);
-			struct passwd *self = getpwuid(geteuid());
+			struct passwd *pw;
+			char		owner[64];
 
+			/* getpwuid() returns the same buffer each time */
+			pw = getpwuid(st.st_uid);
+			if (pw != NULL)
+				strlcpy(owner, pw->pw_name, sizeof(owner));
+			else
+				snprintf(owner, sizeof(owner), "%u", (unsigned int) st.st_uid);
+			pw = getpwuid(geteuid());
 			pg_log_error_hint("\"%s\" is owned by user \"%s\" with mode %04o, and pg_standby runs as user \"%s\": the archive's writer must create files and directories this user can read.",
-							  paths[i],
-							  owner ? owner->pw_name : "?",
+							  paths[i], owner,
 							  (unsigned int) (st.st_mode & 07777),
-							  self ? self->pw_name : "?");
+							  pw ? pw->pw_name : "?");
 			return;
 		}
 	}
