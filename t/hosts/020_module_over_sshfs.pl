@@ -4,12 +4,15 @@
 # waits on its local directory with inotify.  Proves that the standby
 # replays what crosses the network; that files written by root (sshfs
 # logged in as root) are reported, with owner and mode, again while it
-# lasts, and replayed once readable (pg_standby_archive.file_mode: skipped
-# until it lands); that with the standby's link down for
+# lasts, and replayed once readable, and that with
+# pg_standby_archive.file_mode = '0644' they are readable at once; that
+# with the standby's link down for
 # longer than the keep-alive timeout (the archiver blocks until sshfs
 # declares the link dead, then fails and retries) and with the standby
 # host's sshd killed, nothing is lost, nothing incomplete appears under a
-# final name, and the standby catches up by itself; and that with the
+# final name, no temporary file is left once the link is back (the module
+# removes what it could not remove then), and the standby catches up by
+# itself; and that with the
 # primary's host gone for good a smart failover through the trigger file
 # brings the standby up on timeline 2 with every archived row.
 use strict;
@@ -137,9 +140,7 @@ for my $fault (
 		what => $fault->[0],
 		break => $fault->[1],
 		repair => $fault->[2],
-		archives => [$archive],
-		todo_temporary =>
-		  'pg_standby_archive does not yet retry removing a temporary file it could not remove (EIO)');
+		archives => [$archive]);
 }
 
 fail_over_for_good(primary => $primary, standby => $standby,
