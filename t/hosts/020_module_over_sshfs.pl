@@ -21,7 +21,8 @@ use FindBin;
 use lib $FindBin::RealBin;
 use PgStandbyHosts qw(hosts_available new_host link_down link_up start_sshd
   stop_sshd mount_sshfs new_server test_dir wait_for pg_standby_command
-  rows_of add_rows measure_lag median check_fault fail_over_for_good);
+  rows_of add_rows measure_lag median check_fault fail_over_for_good run_in
+  bindir);
 use Test::More;
 use Time::HiRes qw(sleep);
 
@@ -104,8 +105,13 @@ SKIP:
 	skip 'pg_standby_archive.file_mode has not landed in main yet (issue 10, the module\'s part)', 2
 	  unless grep { /pg_standby_archive\.file_mode/ }
 	  do { local $/; open(my $fh, '<', "$ENV{TESTDIR}/pg_standby_archive.so") or die; <$fh> };
+	# a setting the session knows only once the module is loaded
+	my @psql = (bindir() . '/psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1',
+		'-h', "$dir/primary", '-d', 'postgres', '-c',
+		"LOAD '$ENV{TESTDIR}/pg_standby_archive'", '-c');
+	run_in('primary', 'postgres', @psql,
+		"ALTER SYSTEM SET pg_standby_archive.file_mode = '0644'");
 	$primary->sql("ALTER SYSTEM SET pg_standby_archive.directory = '$root_mnt'");
-	$primary->sql("ALTER SYSTEM SET pg_standby_archive.file_mode = '0644'");
 	$primary->sql('SELECT pg_reload_conf()');
 	sleep(1);
 	$rows = add_rows($primary, 1);
@@ -115,7 +121,8 @@ SKIP:
 	  grep { (stat)[4] == 0 } glob("$archive/0*");
 	is($modes[-1], '0644', 'file_mode 0644: the mode the file has');
 	$primary->sql("ALTER SYSTEM SET pg_standby_archive.directory = '$mnt'");
-	$primary->sql("ALTER SYSTEM RESET pg_standby_archive.file_mode");
+	run_in('primary', 'postgres', @psql,
+		'ALTER SYSTEM RESET pg_standby_archive.file_mode');
 	$primary->sql('SELECT pg_reload_conf()');
 }
 
