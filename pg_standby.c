@@ -692,11 +692,9 @@ restore_or_wait(void)
 			wait_seconds = Min(wait_seconds, remaining);
 		}
 
+		/* nobody is left to read our answer: never let it be a promotion */
 		if (wait_for_change(wait_seconds) == WAIT_SERVER_GONE)
-		{
-			pg_log_error("the server process that started pg_standby has exited");
 			return EXIT_GAVE_UP;
-		}
 	}
 }
 
@@ -727,7 +725,7 @@ main(int argc, char **argv)
 	handle_failover_signals();
 	parse_command_line(argc, argv);
 	check_request();
-	wait_init(archive_dir, trigger_path);
+	wait_init(archive_dir, trigger_path, recovery_mode != RECOVERY_NONE);
 
 	return restore_or_wait();
 }
