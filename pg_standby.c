@@ -47,6 +47,9 @@
 
 static const char *progname;
 
+/* Set by the one way out that chooses a status: exit_with_status(). */
+static bool exit_status_chosen = false;
+
 /* Command line */
 static const char *archive_dir;
 static const char *wal_file_name;	/* %f */
@@ -63,6 +66,37 @@ static bool link_requested = false;
 static WalFileKind wal_file_kind;
 static RecoveryMode recovery_mode;
 static SegmentExpectation expectation;
+
+/*
+ * Every exit of pg_standby goes through here: the status is our answer to
+ * the server (pg_standby.h).
+ */
+static pg_noreturn void
+exit_with_status(int status)
+{
+	exit_status_chosen = true;
+	exit(status);
+}
+
+/*
+ * libpgcommon exits with status 1 when memory runs out (pg_malloc(),
+ * psprintf(), even the strdup() in get_progname()), and other library code
+ * may exit on its own too.  A status we did not choose could promote a
+ * server in archive recovery, so, registered first of all, this turns any
+ * such exit into one that stops the server instead.  _exit(), since exit()
+ * must not be called again from an exit handler.
+ */
+static void
+stop_unchosen_exit(void)
+{
+	if (exit_status_chosen)
+		return;
+	remove_temporary_file();
+	pg_log_error("exiting for a reason pg_standby did not choose: with status %d, so that the server stops rather than end recovery",
+				 EXIT_GAVE_UP);
+	fflush(stdout);
+	_exit(EXIT_GAVE_UP);
+}
 
 static void
 usage(void)
@@ -118,7 +152,7 @@ static pg_noreturn void
 configuration_error(void)
 {
 	pg_log_error_hint("Try \"%s --help\" for more information.", progname);
-	exit(EXIT_CONFIG_ERROR);
+	exit_with_status(EXIT_CONFIG_ERROR);
 }
 
 /*
@@ -326,7 +360,7 @@ check_request(void)
 			pg_log_error("WAL format of PostgreSQL %d is unknown to this pg_standby",
 						 major);
 			pg_log_error_hint("Use a pg_standby built for that server version.");
-			exit(EXIT_CONFIG_ERROR);
+			exit_with_status(EXIT_CONFIG_ERROR);
 		}
 	}
 	expectation.sysid = read_system_identifier();
@@ -701,6 +735,8 @@ restore_or_wait(void)
 int
 main(int argc, char **argv)
 {
+	if (atexit(stop_unchosen_exit) != 0)
+		return EXIT_GAVE_UP;
 	pg_logging_init(argv[0]);
 	set_pglocale_pgservice(argv[0], PG_TEXTDOMAIN("pg_standby"));
 	/* -s 0.5 means the same whatever the caller's locale */
@@ -712,12 +748,12 @@ main(int argc, char **argv)
 		if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-?") == 0)
 		{
 			usage();
-			exit(0);
+			exit_with_status(0);
 		}
 		if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
 		{
 			puts("pg_standby (PostgreSQL) " PG_VERSION);
-			exit(0);
+			exit_with_status(0);
 		}
 	}
 
@@ -727,5 +763,5 @@ main(int argc, char **argv)
 	check_request();
 	wait_init(archive_dir, trigger_path, recovery_mode != RECOVERY_NONE);
 
-	return restore_or_wait();
+	exit_with_status(restore_or_wait());
 }

@@ -265,6 +265,15 @@ read_segment_size(int fd, const SegmentExpectation *expect,
  * kernel copy without passing the data through us, and clone it on file
  * systems that can (XFS, Btrfs); where it is not available between these
  * two files, read and write instead.
+ *
+ * copy_file_range() returning 0 before "size" bytes means either that the
+ * file shrank or that the file system copies nothing this way: procfs and
+ * sysfs files, and some FUSE and network file systems, report 0 where a
+ * read() would return data.  Only read() can tell the two apart, so the
+ * copy goes on with read and write from where it is; a file that really
+ * shrank is found there, as it is on any file system without
+ * copy_file_range().  (No file system here returns 0 for a regular file of
+ * the archive's size, so this is argued, not tested.)
  */
 static RestoreResult
 copy_contents(int in_fd, int out_fd, off_t size, char *problem,
@@ -284,10 +293,7 @@ copy_contents(int in_fd, int out_fd, off_t size, char *problem,
 			continue;
 		}
 		if (n == 0)
-		{
-			set_problem(problem, problem_size, "file shrank while being copied");
-			return RESTORE_INCOMPLETE;
-		}
+			break;
 		if (errno == EINTR)
 			continue;
 		if (copied == 0 && (errno == EXDEV || errno == ENOSYS ||
