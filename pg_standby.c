@@ -351,6 +351,8 @@ check_request(void)
 	if (wal_file_kind == WALFILE_SEGMENT)
 		parse_segment_name(wal_file_name, &expectation.tli,
 						   &expectation.log, &expectation.seg);
+	else if (wal_file_kind == WALFILE_TIMELINE_HISTORY)
+		sscanf(wal_file_name, "%08X", &expectation.tli);
 	major = read_server_major_version();
 	if (major != 0)
 	{
@@ -479,7 +481,7 @@ try_restore(bool partial, uint32 *seg_size, char *source, char *problem,
 
 	if (wal_file_kind != WALFILE_SEGMENT)
 		return restore_history(source, restore_path, wal_file_kind,
-							   problem, problem_size);
+							   expectation.tli, problem, problem_size);
 	return restore_segment(archive_dir, &expectation, partial, restore_path,
 						   seg_size, source, problem, problem_size);
 }

@@ -583,7 +583,8 @@ restore_segment(const char *archive_dir, const SegmentExpectation *expect,
  */
 RestoreResult
 restore_history(const char *archive_path, const char *restore_path,
-				WalFileKind kind, char *problem, size_t problem_size)
+				WalFileKind kind, TimeLineID file_tli,
+				char *problem, size_t problem_size)
 {
 	struct stat st;
 	RestoreResult result;
@@ -623,7 +624,8 @@ restore_history(const char *archive_path, const char *restore_path,
 		set_problem(problem, problem_size, "file changed size while being read");
 		result = RESTORE_INCOMPLETE;
 	}
-	else if (!check_history_contents(kind, contents, n, problem, problem_size))
+	else if (!check_history_contents(kind, file_tli, contents, n, problem,
+									 problem_size))
 		result = RESTORE_INVALID;
 	else if ((out_fd = create_temporary_file(restore_path, problem,
 											 problem_size)) < 0)

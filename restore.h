@@ -32,7 +32,7 @@ extern RestoreResult restore_segment(const char *archive_dir,
 									 char *problem, size_t problem_size);
 extern RestoreResult restore_history(const char *archive_path,
 									 const char *restore_path,
-									 WalFileKind kind,
+									 WalFileKind kind, TimeLineID file_tli,
 									 char *problem, size_t problem_size);
 
 #endif							/* RESTORE_H */
