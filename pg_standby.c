@@ -597,6 +597,19 @@ judge_result(RestoreResult result, Failover failover, uint32 seg_size,
 			}
 			if (!state->waiting_logged)
 			{
+				/*
+				 * Gone from the archive (a cleanup, an operator) but in the
+				 * server's pg_wal: it reads it there when we say "not
+				 * available".  pg_wal does not change while the server
+				 * waits for us, so this is looked at once.
+				 */
+				if (segment_in_server_wal(restore_path, &expectation,
+										  recovery_mode == RECOVERY_ARCHIVE))
+				{
+					pg_log_info("\"%s\" is not in the archive but is in the server's pg_wal: the server reads it there",
+								wal_file_name);
+					return EXIT_NOT_AVAILABLE;
+				}
 				if (yield_to_read_ahead())
 					return EXIT_NOT_AVAILABLE;
 				pg_log_debug("waiting for \"%s\"", state->source);
