@@ -651,6 +651,18 @@ judge_result(RestoreResult result, Failover failover, uint32 seg_size,
 						 state->problem);
 			if (state->failed_copies > max_retries)
 			{
+				/*
+				 * A full disk or an unwritable pg_wal may last.  In standby
+				 * mode "not available" only makes the server ask again
+				 * (after wal_retrieve_retry_interval), so the standby stays
+				 * up and resumes by itself once the trouble is gone.
+				 */
+				if (recovery_mode == RECOVERY_STANDBY)
+				{
+					pg_log_info("answering \"not available\" after %d attempts: the server asks again later",
+								state->failed_copies);
+					return EXIT_NOT_AVAILABLE;
+				}
 				pg_log_error("giving up after %d attempts", state->failed_copies);
 				pg_log_error_detail("Exiting with status %d, so that the server stops instead of ending recovery.",
 									EXIT_GAVE_UP);
