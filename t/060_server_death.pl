@@ -22,49 +22,16 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use FindBin;
 use lib $FindBin::RealBin;
-use PgStandbyTest qw(pg_standby_binary wait_until log_position);
+use PgStandbyTest qw(pg_standby_binary wait_until log_position
+  archiving_primary archive_round wait_for_round pg_standby_node start_caught_up
+  promotion_regex);
 use Time::HiRes qw(time);
 
 my $pg_standby = pg_standby_binary();
 my $tempdir = PostgreSQL::Test::Utils::tempdir;
 
 my $archive = "$tempdir/archive";
-mkdir $archive;
-
-my $primary = PostgreSQL::Test::Cluster->new('primary');
-$primary->init(allows_streaming => 1, extra => ['--wal-segsize=1']);
-$primary->append_conf(
-	'postgresql.conf', qq(
-archive_mode = on
-archive_command = 'cp "%p" "$archive/%f.tmp" && mv "$archive/%f.tmp" "$archive/%f"'
-));
-$primary->start;
-$primary->safe_psql('postgres',
-	'CREATE TABLE t (round int NOT NULL, i int NOT NULL)');
-$primary->backup('base');
-
-my $round = 0;
-
-# Commit a round of rows, finish its segment, wait until it is archived.
-sub archive_round
-{
-	my $n = ++$round;
-	$primary->safe_psql('postgres',
-		"INSERT INTO t SELECT $n, g FROM generate_series(1, 10) g");
-	my $segment = $primary->safe_psql('postgres',
-		'SELECT pg_walfile_name(pg_current_wal_lsn())');
-	$primary->safe_psql('postgres', 'SELECT pg_switch_wal()');
-	wait_until(sub { -f "$archive/$segment" }, "$segment to be archived")
-	  or die "$segment was not archived";
-	return $n;
-}
-
-sub wait_for_round
-{
-	my ($node, $n) = @_;
-	return $node->poll_query_until('postgres',
-		"SELECT count(*) = 10 FROM t WHERE round = $n");
-}
+my $primary = archiving_primary($archive);
 
 # The fields of /proc/PID/stat after the command name: state, parent.
 sub process_state
@@ -122,32 +89,15 @@ sub waiting_pg_standby
 	return @pids == 1 ? $pids[0] : undef;
 }
 
-my $promotion_regex = qr/selected new timeline ID|archive recovery complete/;
+my $promotion_regex = promotion_regex();
 
+# A standby waiting for the next segment, with a poll interval of a minute.
 sub make_standby
 {
 	my ($name, $mode) = @_;
-	my $node = PostgreSQL::Test::Cluster->new($name);
-	$node->init_from_backup($primary, 'base');
-	$node->append_conf(
-		'postgresql.conf', qq(
-restore_command = '"$pg_standby" -s 60 "$archive" %f %p'
-recovery_prefetch = off
-hot_standby = on
-archive_mode = off
-));
-	if ($mode eq 'standby')
-	{
-		$node->set_standby_mode;
-	}
-	else
-	{
-		$node->set_recovery_mode;
-	}
-	$node->start;
-	my $n = archive_round();
-	ok(wait_for_round($node, $n), "$name: replays archived WAL");
-	return $node;
+	return start_caught_up(
+		pg_standby_node($name, $primary, $mode, "-s 60 \"$archive\""),
+		$primary, $archive);
 }
 
 ###
@@ -183,7 +133,7 @@ foreach my $mode ('archive', 'standby')
 	# a zombie with its PID makes the lock file look in use.
 	wait_until(sub { !kill(0, $postmaster) }, 'the postmaster to be reaped');
 	ok($node->start(fail_ok => 1), "$mode: pg_ctl start works at once");
-	my $n = archive_round();
+	my ($n) = archive_round($primary, $archive);
 	ok(wait_for_round($node, $n), "$mode: replays new segments after restart");
 	is($node->safe_psql('postgres', 'SELECT pg_is_in_recovery()'),
 		't', "$mode: still in recovery");
@@ -213,7 +163,7 @@ foreach my $mode ('archive', 'standby')
 		'startup: the server shuts down');
 	$node->_update_pid(0);
 	ok($node->start(fail_ok => 1), 'startup: pg_ctl start works');
-	my $n = archive_round();
+	my ($n) = archive_round($primary, $archive);
 	ok(wait_for_round($node, $n), 'startup: replay resumes');
 	is($node->safe_psql('postgres', 'SELECT pg_is_in_recovery()'),
 		't', 'startup: still in recovery');

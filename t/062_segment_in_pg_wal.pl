@@ -24,87 +24,32 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use FindBin;
 use lib $FindBin::RealBin;
-use PgStandbyTest qw(pg_standby_binary wait_until log_position log_since);
+use PgStandbyTest qw(pg_standby_binary wait_until log_position log_since
+  archiving_primary archive_round wait_for_round pg_standby_node start_caught_up
+  promotion_regex);
 
 my $pg_standby = pg_standby_binary();
 my $tempdir = PostgreSQL::Test::Utils::tempdir;
 
 my $archive = "$tempdir/archive";
-mkdir $archive;
+my $primary = archiving_primary($archive);
+my $promotion_regex = promotion_regex();
 
-my $primary = PostgreSQL::Test::Cluster->new('primary');
-$primary->init(allows_streaming => 1, extra => ['--wal-segsize=1']);
-$primary->append_conf(
-	'postgresql.conf', qq(
-archive_mode = on
-archive_command = 'cp "%p" "$archive/%f.tmp" && mv "$archive/%f.tmp" "$archive/%f"'
-));
-$primary->start;
-$primary->safe_psql('postgres',
-	'CREATE TABLE t (round int NOT NULL, i int NOT NULL, filler text)');
-$primary->backup('base');
-
-my $round = 0;
-
-sub current_segment
+# The archived segments from $first to $last.
+sub archived_segments
 {
-	return $primary->safe_psql('postgres',
-		'SELECT pg_walfile_name(pg_current_wal_insert_lsn())');
-}
-
-# Commit a round of $rows rows (of about 100 bytes each), finish the
-# segment, wait until it is archived; returns the round and the segments
-# its WAL spans.
-sub archive_round
-{
-	my ($rows) = @_;
-	my $n = ++$round;
-	my $first = current_segment();
-	$primary->safe_psql('postgres',
-		"INSERT INTO t SELECT $n, g, repeat('x', 100) FROM generate_series(1, $rows) g"
-	);
-	my $last = current_segment();
-	$primary->safe_psql('postgres', 'SELECT pg_switch_wal()');
-	wait_until(sub { -f "$archive/$last" }, "$last to be archived")
-	  or die "$last was not archived";
-	my @segments = grep { $_ ge $first && $_ le $last }
+	my ($first, $last) = @_;
+	return grep { $_ ge $first && $_ le $last }
 	  map { substr($_, length($archive) + 1) } glob("$archive/0*");
-	return ($n, $rows, @segments);
 }
 
-sub wait_for_round
-{
-	my ($node, $n, $rows) = @_;
-	return $node->poll_query_until('postgres',
-		"SELECT count(*) = $rows FROM t WHERE round = $n");
-}
-
-my $promotion_regex = qr/selected new timeline ID|archive recovery complete/;
-
+# A standby waiting for the next segment, which says what it does (-d).
 sub make_standby
 {
 	my ($name, $mode) = @_;
-	my $node = PostgreSQL::Test::Cluster->new($name);
-	$node->init_from_backup($primary, 'base');
-	$node->append_conf(
-		'postgresql.conf', qq(
-restore_command = '"$pg_standby" -d -s 60 "$archive" %f %p'
-recovery_prefetch = off
-hot_standby = on
-archive_mode = off
-));
-	if ($mode eq 'standby')
-	{
-		$node->set_standby_mode;
-	}
-	else
-	{
-		$node->set_recovery_mode;
-	}
-	$node->start;
-	my ($n, $rows) = archive_round(10);
-	ok(wait_for_round($node, $n, $rows), "$name: replays archived WAL");
-	return $node;
+	return start_caught_up(
+		pg_standby_node($name, $primary, $mode, "-d -s 60 \"$archive\""),
+		$primary, $archive);
 }
 
 # With the standby stopped, archive a round that spans several segments,
@@ -114,7 +59,9 @@ sub round_missing_a_segment
 {
 	my ($node, $segment_choice) = @_;
 	$node->stop;
-	my ($n, $rows, @segments) = archive_round(30000);
+	my $rows = 30000;
+	my ($n, $first, $last) = archive_round($primary, $archive, $rows);
+	my @segments = archived_segments($first, $last);
 	my $missing = $segment_choice->(@segments);
 	my $contents = slurp_file("$archive/$missing");
 	move("$archive/$missing", "$tempdir/$missing")
@@ -160,8 +107,8 @@ foreach my $mode ('archive', 'standby')
 	is($node->safe_psql('postgres', 'SELECT pg_is_in_recovery()'),
 		't', "$mode: still in recovery");
 
-	my ($n2, $rows2) = archive_round(10);
-	ok(wait_for_round($node, $n2, $rows2),
+	my ($n2) = archive_round($primary, $archive);
+	ok(wait_for_round($node, $n2),
 		"$mode: later segments come from the archive");
 	ok(!$node->log_contains($promotion_regex, $offset),
 		"$mode: recovery never ended");

@@ -21,41 +21,16 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use FindBin;
 use lib $FindBin::RealBin;
-use PgStandbyTest qw(pg_standby_binary wait_until log_position log_since);
+use PgStandbyTest qw(pg_standby_binary wait_until log_position log_since
+  archiving_primary archive_round wait_for_round pg_standby_node start_caught_up
+  promotion_regex);
 
 my $pg_standby = pg_standby_binary();
 my $tempdir = PostgreSQL::Test::Utils::tempdir;
 my $small_fs = $ENV{PG_STANDBY_SMALL_FS};
 
 my $archive = "$tempdir/archive";
-mkdir $archive;
-
-my $primary = PostgreSQL::Test::Cluster->new('primary');
-$primary->init(allows_streaming => 1, extra => ['--wal-segsize=1']);
-$primary->append_conf(
-	'postgresql.conf', qq(
-archive_mode = on
-archive_command = 'cp "%p" "$archive/%f.tmp" && mv "$archive/%f.tmp" "$archive/%f"'
-));
-$primary->start;
-$primary->safe_psql('postgres',
-	'CREATE TABLE t (round int NOT NULL, i int NOT NULL)');
-$primary->backup('base');
-
-my $round = 0;
-
-sub archive_round
-{
-	my $n = ++$round;
-	$primary->safe_psql('postgres',
-		"INSERT INTO t SELECT $n, g FROM generate_series(1, 10) g");
-	my $segment = $primary->safe_psql('postgres',
-		'SELECT pg_walfile_name(pg_current_wal_lsn())');
-	$primary->safe_psql('postgres', 'SELECT pg_switch_wal()');
-	wait_until(sub { -f "$archive/$segment" }, "$segment to be archived")
-	  or die "$segment was not archived";
-	return $n;
-}
+my $primary = archiving_primary($archive);
 
 sub rows_of_round
 {
@@ -64,38 +39,15 @@ sub rows_of_round
 		"SELECT count(*) FROM t WHERE round = $n");
 }
 
-sub wait_for_round
-{
-	my ($node, $n) = @_;
-	return $node->poll_query_until('postgres',
-		"SELECT count(*) = 10 FROM t WHERE round = $n");
-}
-
-my $promotion_regex = qr/selected new timeline ID|archive recovery complete/;
+my $promotion_regex = promotion_regex();
 
 # A standby whose pg_wal is $wal_dir (moved there, pg_wal a symbolic link)
 # when given.
 sub make_standby
 {
 	my ($name, $mode, $wal_dir) = @_;
-	my $node = PostgreSQL::Test::Cluster->new($name);
-	$node->init_from_backup($primary, 'base');
-	$node->append_conf(
-		'postgresql.conf', qq(
-restore_command = '"$pg_standby" -r 1 -s 0.2 "$archive" %f %p'
-recovery_prefetch = off
-wal_retrieve_retry_interval = 500ms
-hot_standby = on
-archive_mode = off
-));
-	if ($mode eq 'standby')
-	{
-		$node->set_standby_mode;
-	}
-	else
-	{
-		$node->set_recovery_mode;
-	}
+	my $node = pg_standby_node($name, $primary, $mode,
+		"-r 1 -s 0.2 \"$archive\"", "wal_retrieve_retry_interval = 500ms\n");
 	if (defined $wal_dir)
 	{
 		my $pg_wal = $node->data_dir . '/pg_wal';
@@ -105,10 +57,7 @@ archive_mode = off
 		system('rm', '-rf', $pg_wal) == 0 or die "could not remove $pg_wal";
 		symlink($wal_dir, $pg_wal) or die "could not link $pg_wal: $!";
 	}
-	$node->start;
-	my $n = archive_round();
-	ok(wait_for_round($node, $n), "$name: replays archived WAL");
-	return $node;
+	return start_caught_up($node, $primary, $archive);
 }
 
 # Fill the file system of $dir up to the last byte, with one file.
@@ -160,7 +109,7 @@ sub stays_up_ok
 	my $pg_wal = $node->data_dir . '/pg_wal';
 	my $offset = log_position($node);
 	chmod(0500, $pg_wal) or die "could not chmod \"$pg_wal\": $!";
-	my $n = archive_round();
+	my ($n) = archive_round($primary, $archive);
 	stays_up_ok('not writable', $node, $n, $offset);
 	like(log_since($node, $offset), qr/could not create file[^\n]*Permission denied/,
 		'not writable: pg_standby says why');
@@ -183,7 +132,7 @@ SKIP:
 	my $node = make_standby('full_standby', 'standby', "$small_fs/standby_wal");
 	my $offset = log_position($node);
 	my $filler = fill($small_fs);
-	my $n = archive_round();
+	my ($n) = archive_round($primary, $archive);
 	stays_up_ok('full disk', $node, $n, $offset);
 	like(log_since($node, $offset), qr/No space left on device/,
 		'full disk: pg_standby says why');
@@ -200,7 +149,7 @@ SKIP:
 	$node = make_standby('full_archive', 'archive', "$small_fs/archive_wal");
 	$offset = log_position($node);
 	$filler = fill($small_fs);
-	$n = archive_round();
+	($n) = archive_round($primary, $archive);
 	$node->wait_for_log(
 		qr/FATAL:  could not restore file "[0-9A-F]{24}" from archive: child process exited with exit code 255/,
 		$offset);
