@@ -136,10 +136,12 @@ usage(void)
 	printf(_("\nExit status:\n"
 			 "  0    the file is at XLOGFILEPATH\n"
 			 "  1    not available: file absent (only a segment is waited for), -w time\n"
-			 "       limit reached, or failover (in archive recovery, recovery ends)\n"
+			 "       limit reached, or failover (in archive recovery, recovery ends);\n"
+			 "       in standby mode also a copy that failed -r times\n"
 			 "  254  configuration error (the server stops instead of promoting)\n"
-			 "  255  a present file could not be copied, even after -r retries, or the\n"
-			 "       server that ran pg_standby has exited (the server stops)\n"));
+			 "  255  a present file could not be copied, even after -r retries, the\n"
+			 "       server (postmaster or the process that ran pg_standby) has exited,\n"
+			 "       or an unexpected exit such as out of memory (the server stops)\n"));
 	printf(_("\nMain intended use as restore_command in postgresql.conf:\n"
 			 "  restore_command = 'pg_standby [OPTION]... ARCHIVELOCATION %%f %%p %%r'\n"
 			 "e.g.\n"
