@@ -147,10 +147,8 @@ sub stop_load
 sub server_running
 {
 	my ($node) = @_;
-	my $pidfile = $node->data_dir . '/postmaster.pid';
-	return 0 unless -e $pidfile;
-	my ($pid) = split /\n/, slurp_file($pidfile);
-	return kill(0, $pid);
+	my $pid = postmaster_pid($node);
+	return $pid > 0 && kill(0, $pid);
 }
 
 # Start a server that has stopped (or was killed), as a service manager
@@ -173,22 +171,35 @@ sub restart
 	return;
 }
 
+# Processes named $comm, with $word on their command line, and, when
+# $parent is given, that process as their parent: only ever this soak's
+# own processes (other servers may run on the machine).
 sub pids_of
 {
-	my ($comm, $word) = @_;
+	my ($comm, $word, $parent) = @_;
 	my @pids;
 	foreach my $dir (glob('/proc/[0-9]*'))
 	{
-		open(my $fh, '<', "$dir/comm") or next;
-		my $name = <$fh> // '';
+		open(my $fh, '<', "$dir/stat") or next;
+		my $stat = <$fh> // '';
 		close $fh;
-		next unless $name eq "$comm\n";
+		my ($name, $ppid) = $stat =~ /^\d+ \((.*)\) \S (\d+)/ or next;
+		next if $name ne $comm || (defined $parent && $ppid != $parent);
 		open($fh, '<', "$dir/cmdline") or next;
 		my $cmdline = do { local $/; <$fh> } // '';
 		close $fh;
 		push @pids, substr($dir, 6) if index($cmdline, $word) >= 0;
 	}
 	return @pids;
+}
+
+sub postmaster_pid
+{
+	my ($node) = @_;
+	my $pidfile = $node->data_dir . '/postmaster.pid';
+	return -1 unless -e $pidfile;
+	my ($pid) = split /\n/, slurp_file($pidfile);
+	return $pid;
 }
 
 # The segment the standby will ask for next: the primary's current one
@@ -225,7 +236,8 @@ my %fault_kinds = (
 	},
 	'SIGKILL standby postmaster' => sub { $standby->kill9 },
 	'SIGKILL primary archiver' => sub {
-		kill('KILL', $_) foreach pids_of('postgres', 'archiver');
+		kill('KILL', $_)
+		  foreach pids_of('postgres', 'archiver', postmaster_pid($primary));
 	},
 	'SIGKILL primary' => sub { $primary->kill9 },
 	'archive renamed away and back' => sub {
