@@ -80,8 +80,8 @@ exit_with_status(int status)
 
 /*
  * libpgcommon exits with status 1 when memory runs out (pg_malloc(),
- * psprintf(), even the strdup() in get_progname()), and other library code
- * may exit on its own too.  A status we did not choose could promote a
+ * psprintf(), pg_strdup()), and other library code may exit on its own
+ * too; pg_standby avoids those on its own paths, but libraries change.  A status we did not choose could promote a
  * server in archive recovery, so, registered first of all, this turns any
  * such exit into one that stops the server instead.  _exit(), since exit()
  * must not be called again from an exit handler.
@@ -92,8 +92,9 @@ stop_unchosen_exit(void)
 	if (exit_status_chosen)
 		return;
 	remove_temporary_file();
-	pg_log_error("exiting for a reason pg_standby did not choose: with status %d, so that the server stops rather than end recovery",
-				 EXIT_GAVE_UP);
+	pg_log_error("exiting for a reason pg_standby did not choose");
+	pg_log_error_detail("Exiting with status %d, so that the server stops instead of ending recovery.",
+						EXIT_GAVE_UP);
 	fflush(stdout);
 	_exit(EXIT_GAVE_UP);
 }
