@@ -603,8 +603,8 @@ judge_result(RestoreResult result, Failover failover, uint32 seg_size,
 				/*
 				 * Gone from the archive (a cleanup, an operator) but in the
 				 * server's pg_wal: it reads it there when we say "not
-				 * available".  pg_wal does not change while the server
-				 * waits for us, so this is looked at once.
+				 * available".  pg_wal does not change while the server waits
+				 * for us, so this is looked at once.
 				 */
 				if (segment_in_server_wal(restore_path, &expectation,
 										  recovery_mode == RECOVERY_ARCHIVE))
@@ -656,9 +656,9 @@ judge_result(RestoreResult result, Failover failover, uint32 seg_size,
 			{
 				/*
 				 * A full disk or an unwritable pg_wal may last.  In standby
-				 * mode "not available" only makes the server ask again
-				 * (after wal_retrieve_retry_interval), so the standby stays
-				 * up and resumes by itself once the trouble is gone.
+				 * mode "not available" only makes the server ask again (after
+				 * wal_retrieve_retry_interval), so the standby stays up and
+				 * resumes by itself once the trouble is gone.
 				 */
 				if (recovery_mode == RECOVERY_STANDBY)
 				{

@@ -288,8 +288,12 @@ drain_pipe(void)
 WaitEvent
 wait_for_change(double seconds)
 {
-	const int  *wakers[] = {&self_pipe[0], &inotify_fd,
-		&server_processes[0].pidfd, &server_processes[1].pidfd};
+	const int  *wakers[] = {
+		&self_pipe[0],
+		&inotify_fd,
+		&server_processes[0].pidfd,
+		&server_processes[1].pidfd,
+	};
 	struct pollfd fds[lengthof(wakers)];
 	int			nfds = 0;
 	int			timeout_ms;

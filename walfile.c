@@ -295,7 +295,7 @@ check_timeline_history(TimeLineID file_tli, const char *data, size_t len,
 	{
 		char		line[MAXPGPATH];
 		size_t		line_len = 0;
-		const char *text;
+		const char *first;
 		unsigned int tli,
 					hi,
 					lo;
@@ -308,9 +308,9 @@ check_timeline_history(TimeLineID file_tli, const char *data, size_t len,
 		}
 		line[line_len] = '\0';
 
-		for (text = line; isspace((unsigned char) *text); text++)
+		for (first = line; isspace((unsigned char) *first); first++)
 			;
-		if (*text == '\0' || *text == '#')
+		if (*first == '\0' || *first == '#')
 			continue;
 
 		/* messages show the line without its newline */
@@ -323,7 +323,7 @@ check_timeline_history(TimeLineID file_tli, const char *data, size_t len,
 		if (have_entry && tli <= last_tli)
 		{
 			set_problem(problem, problem_size, "line \"%s\": timeline IDs must be in increasing sequence",
-					line);
+						line);
 			return false;
 		}
 		have_entry = true;
@@ -332,7 +332,7 @@ check_timeline_history(TimeLineID file_tli, const char *data, size_t len,
 	if (have_entry && last_tli >= file_tli)
 	{
 		set_problem(problem, problem_size, "timeline ID %u is not less than the file's own timeline %u",
-				last_tli, file_tli);
+					last_tli, file_tli);
 		return false;
 	}
 	return true;
