@@ -25,6 +25,7 @@ use Test::More;
 use FindBin;
 use lib $FindBin::RealBin;
 use PgStandbyTest qw(pg_standby_binary wait_until log_position log_since
+  write_binary
   archiving_primary archive_round wait_for_round pg_standby_node start_caught_up
   promotion_regex);
 
@@ -67,15 +68,6 @@ sub round_missing_a_segment
 	move("$archive/$missing", "$tempdir/$missing")
 	  or die "could not move \"$missing\": $!";
 	return ($n, $rows, $missing, $contents);
-}
-
-sub write_binary
-{
-	my ($path, $data) = @_;
-	open(my $fh, '>:raw', $path) or die "could not open \"$path\": $!";
-	print $fh $data or die "could not write \"$path\": $!";
-	close $fh or die "could not close \"$path\": $!";
-	return;
 }
 
 # The middle segment of a round is written to its last page.
