@@ -141,4 +141,10 @@ pgindent-check:
 bench:
 	bash bench/run-all.sh
 
-.PHONY: bench
+# Fault soak (bench/soak.pl, figures in RELIABILITY.md): SOAK_SECONDS long
+# (default 180), faults seeded by SOAK_SEED (default: the time).
+SOAK_SECONDS ?= 180
+soak:
+	bash scripts/soak.sh $(SOAK_SECONDS) $(SOAK_SEED)
+
+.PHONY: bench soak

@@ -77,3 +77,23 @@ read_system_identifier(void)
 	fclose(file);
 	return sysid;
 }
+
+/*
+ * PID of the postmaster, from the first line of postmaster.pid, or 0 if
+ * there is no such file (the caller is not the server).  After a crash the
+ * file stays behind with the dead postmaster's PID, which is right: that
+ * postmaster is gone.
+ */
+pid_t
+read_postmaster_pid(void)
+{
+	FILE	   *file = fopen("postmaster.pid", "r");
+	int			pid = 0;
+
+	if (file == NULL)
+		return 0;
+	if (fscanf(file, "%d", &pid) != 1 || pid < 0)
+		pid = 0;
+	fclose(file);
+	return (pid_t) pid;
+}

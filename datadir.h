@@ -20,5 +20,6 @@ typedef enum RecoveryMode
 extern RecoveryMode detect_recovery_mode(const char *restore_path);
 extern int	read_server_major_version(void);
 extern uint64 read_system_identifier(void);
+extern pid_t read_postmaster_pid(void);
 
 #endif							/* DATADIR_H */

@@ -52,6 +52,9 @@
 
 static const char *progname;
 
+/* Set by the one way out that chooses a status: exit_with_status(). */
+static bool exit_status_chosen = false;
+
 /* Command line */
 static const char *archive_dir;
 static const char *wal_file_name;	/* %f */
@@ -68,6 +71,38 @@ static bool link_requested = false;
 static WalFileKind wal_file_kind;
 static RecoveryMode recovery_mode;
 static SegmentExpectation expectation;
+
+/*
+ * Every exit of pg_standby goes through here: the status is our answer to
+ * the server (pg_standby.h).
+ */
+static pg_noreturn void
+exit_with_status(int status)
+{
+	exit_status_chosen = true;
+	exit(status);
+}
+
+/*
+ * libpgcommon exits with status 1 when memory runs out (pg_malloc(),
+ * psprintf(), pg_strdup()), and other library code may exit on its own
+ * too; pg_standby avoids those on its own paths, but libraries change.  A status we did not choose could promote a
+ * server in archive recovery, so, registered first of all, this turns any
+ * such exit into one that stops the server instead.  _exit(), since exit()
+ * must not be called again from an exit handler.
+ */
+static void
+stop_unchosen_exit(void)
+{
+	if (exit_status_chosen)
+		return;
+	remove_temporary_file();
+	pg_log_error("exiting for a reason pg_standby did not choose");
+	pg_log_error_detail("Exiting with status %d, so that the server stops instead of ending recovery.",
+						EXIT_GAVE_UP);
+	fflush(stdout);
+	_exit(EXIT_GAVE_UP);
+}
 
 static void
 usage(void)
@@ -107,10 +142,12 @@ usage(void)
 	printf(_("\nExit status:\n"
 			 "  0    the file is at XLOGFILEPATH\n"
 			 "  1    not available: file absent (only a segment is waited for), -w time\n"
-			 "       limit reached, or failover (in archive recovery, recovery ends)\n"
+			 "       limit reached, or failover (in archive recovery, recovery ends);\n"
+			 "       in standby mode also a copy that failed -r times\n"
 			 "  254  configuration error (the server stops instead of promoting)\n"
-			 "  255  a present file could not be copied, even after -r retries, or the\n"
-			 "       server that ran pg_standby has exited (the server stops)\n"));
+			 "  255  a present file could not be copied, even after -r retries, the\n"
+			 "       server (postmaster or the process that ran pg_standby) has exited,\n"
+			 "       or an unexpected exit such as out of memory (the server stops)\n"));
 	printf(_("\nMain intended use as restore_command in postgresql.conf:\n"
 			 "  restore_command = 'pg_standby [OPTION]... ARCHIVELOCATION %%f %%p %%r'\n"
 			 "e.g.\n"
@@ -123,7 +160,7 @@ static pg_noreturn void
 configuration_error(void)
 {
 	pg_log_error_hint("Try \"%s --help\" for more information.", progname);
-	exit(EXIT_CONFIG_ERROR);
+	exit_with_status(EXIT_CONFIG_ERROR);
 }
 
 /*
@@ -322,6 +359,8 @@ check_request(void)
 	if (wal_file_kind == WALFILE_SEGMENT)
 		parse_segment_name(wal_file_name, &expectation.tli,
 						   &expectation.log, &expectation.seg);
+	else if (wal_file_kind == WALFILE_TIMELINE_HISTORY)
+		sscanf(wal_file_name, "%08X", &expectation.tli);
 	major = read_server_major_version();
 	if (major != 0)
 	{
@@ -331,7 +370,7 @@ check_request(void)
 			pg_log_error("WAL format of PostgreSQL %d is unknown to this pg_standby",
 						 major);
 			pg_log_error_hint("Use a pg_standby built for that server version.");
-			exit(EXIT_CONFIG_ERROR);
+			exit_with_status(EXIT_CONFIG_ERROR);
 		}
 	}
 	expectation.sysid = read_system_identifier();
@@ -441,7 +480,7 @@ try_restore(bool partial, uint32 *seg_size, char *source, char *problem,
 
 	if (wal_file_kind != WALFILE_SEGMENT)
 		return restore_history(source, restore_path, wal_file_kind,
-							   problem, problem_size);
+							   expectation.tli, problem, problem_size);
 	return restore_segment(archive_dir, &expectation, partial, restore_path,
 						   seg_size, source, problem, problem_size);
 }
@@ -655,6 +694,19 @@ judge_result(RestoreResult result, Failover failover, uint32 seg_size,
 			}
 			if (!state->waiting_logged)
 			{
+				/*
+				 * Gone from the archive (a cleanup, an operator) but in the
+				 * server's pg_wal: it reads it there when we say "not
+				 * available".  pg_wal does not change while the server waits
+				 * for us, so this is looked at once.
+				 */
+				if (segment_in_server_wal(restore_path, &expectation,
+										  recovery_mode == RECOVERY_ARCHIVE))
+				{
+					pg_log_info("\"%s\" is not in the archive but is in the server's pg_wal: the server reads it there",
+								wal_file_name);
+					return EXIT_NOT_AVAILABLE;
+				}
 				if (yield_to_read_ahead())
 					return EXIT_NOT_AVAILABLE;
 				pg_log_debug("waiting for \"%s\"", state->source);
@@ -695,6 +747,18 @@ judge_result(RestoreResult result, Failover failover, uint32 seg_size,
 						 state->problem);
 			if (state->failed_copies > max_retries)
 			{
+				/*
+				 * A full disk or an unwritable pg_wal may last.  In standby
+				 * mode "not available" only makes the server ask again (after
+				 * wal_retrieve_retry_interval), so the standby stays up and
+				 * resumes by itself once the trouble is gone.
+				 */
+				if (recovery_mode == RECOVERY_STANDBY)
+				{
+					pg_log_info("answering \"not available\" after %d attempts: the server asks again later",
+								state->failed_copies);
+					return EXIT_NOT_AVAILABLE;
+				}
 				pg_log_error("giving up after %d attempts", state->failed_copies);
 				pg_log_error_detail("Exiting with status %d, so that the server stops instead of ending recovery.",
 									EXIT_GAVE_UP);
@@ -785,17 +849,17 @@ restore_or_wait(void)
 			wait_seconds = Min(wait_seconds, remaining);
 		}
 
+		/* nobody is left to read our answer: never let it be a promotion */
 		if (wait_for_change(wait_seconds) == WAIT_SERVER_GONE)
-		{
-			pg_log_error("the server process that started pg_standby has exited");
 			return EXIT_GAVE_UP;
-		}
 	}
 }
 
 int
 main(int argc, char **argv)
 {
+	if (atexit(stop_unchosen_exit) != 0)
+		return EXIT_GAVE_UP;
 	pg_logging_init(argv[0]);
 	set_pglocale_pgservice(argv[0], PG_TEXTDOMAIN("pg_standby"));
 	/* -s 0.5 means the same whatever the caller's locale */
@@ -807,12 +871,12 @@ main(int argc, char **argv)
 		if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-?") == 0)
 		{
 			usage();
-			exit(0);
+			exit_with_status(0);
 		}
 		if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
 		{
 			puts("pg_standby (PostgreSQL) " PG_VERSION);
-			exit(0);
+			exit_with_status(0);
 		}
 	}
 
@@ -820,7 +884,7 @@ main(int argc, char **argv)
 	handle_failover_signals();
 	parse_command_line(argc, argv);
 	check_request();
-	wait_init(archive_dir, trigger_path);
+	wait_init(archive_dir, trigger_path, recovery_mode != RECOVERY_NONE);
 
-	return restore_or_wait();
+	exit_with_status(restore_or_wait());
 }

@@ -24,6 +24,7 @@
 
 #include "access/xlog_internal.h"
 #include "archive_format.h"
+#include "common/logging.h"
 #include "pg_standby.h"
 #include "restore.h"
 
@@ -51,7 +52,7 @@ static volatile sig_atomic_t temporary_exists = false;
  * Remove the temporary file, if one is being written.  Only async-signal-
  * safe calls: this runs from signal handlers too.
  */
-static void
+void
 remove_temporary_file(void)
 {
 	if (temporary_exists)
@@ -265,6 +266,15 @@ read_segment_size(int fd, const SegmentExpectation *expect,
  * kernel copy without passing the data through us, and clone it on file
  * systems that can (XFS, Btrfs); where it is not available between these
  * two files, read and write instead.
+ *
+ * copy_file_range() returning 0 before "size" bytes means either that the
+ * file shrank or that the file system copies nothing this way: procfs and
+ * sysfs files, and some FUSE and network file systems, report 0 where a
+ * read() would return data.  Only read() can tell the two apart, so the
+ * copy goes on with read and write from where it is; a file that really
+ * shrank is found there, as it is on any file system without
+ * copy_file_range().  (No file system here returns 0 for a regular file of
+ * the archive's size, so this is argued, not tested.)
  */
 static RestoreResult
 copy_contents(int in_fd, int out_fd, off_t size, char *problem,
@@ -284,10 +294,7 @@ copy_contents(int in_fd, int out_fd, off_t size, char *problem,
 			continue;
 		}
 		if (n == 0)
-		{
-			set_problem(problem, problem_size, "file shrank while being copied");
-			return RESTORE_INCOMPLETE;
-		}
+			break;
 		if (errno == EINTR)
 			continue;
 		if (copied == 0 && (errno == EXDEV || errno == ENOSYS ||
@@ -572,12 +579,77 @@ restore_segment(const char *archive_dir, const SegmentExpectation *expect,
 }
 
 /*
+ * Is the requested segment in the server's own pg_wal, under its name, and
+ * valid: the right page addresses and system identifier, full size?  Then
+ * the server can read it there (it tries pg_wal as soon as restore_command
+ * says "not available": XLogFileReadAnyTLI()).  A recycled segment, an old
+ * file that a restartpoint renamed to a future name, has the page addresses
+ * of its old name and is never taken for it.
+ *
+ * "written_to_end" also requires a header on every page: in archive
+ * recovery the server ends recovery where the WAL it reads ends, so a
+ * segment that ends in zeros (one being written when a base backup copied
+ * it, or one switched early) could end recovery there; only a segment
+ * written to its last page is sure to end where the next one begins.
+ */
+bool
+segment_in_server_wal(const char *restore_path,
+					  const SegmentExpectation *expect, bool written_to_end)
+{
+	char		path[MAXPGPATH];
+	char		problem[256] = "";
+	struct stat st;
+	char	   *contents;
+	bool		valid;
+	int			fd;
+
+	strlcpy(path, restore_path, sizeof(path));
+	get_parent_directory(path);
+	if (path[0] != '\0')
+		strlcat(path, "/", sizeof(path));
+	strlcat(path, expect->name, sizeof(path));
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+		st.st_size < XLOG_BLCKSZ || st.st_size > WalSegMaxSize)
+	{
+		close(fd);
+		return false;
+	}
+	contents = mmap(NULL, st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (contents == MAP_FAILED)
+		return false;
+	valid = check_segment_contents(expect, contents, st.st_size, problem,
+								   sizeof(problem));
+
+	/* zero pages come only at the end: look at the last one */
+	if (valid && written_to_end)
+	{
+		const char *last_page = contents + st.st_size - XLOG_BLCKSZ;
+
+		valid = last_page[0] != 0 ||
+			memcmp(last_page, last_page + 1, XLOG_BLCKSZ - 1) != 0;
+		if (!valid)
+			strlcpy(problem, "it ends in zeros, and could end recovery early",
+					sizeof(problem));
+	}
+	munmap(contents, st.st_size);
+	if (!valid)
+		pg_log_debug("not using \"%s\": %s", path, problem);
+	return valid;
+}
+
+/*
  * Restore a timeline history or backup history file: small text files,
  * read whole, checked, then written.
  */
 RestoreResult
 restore_history(const char *archive_path, const char *restore_path,
-				WalFileKind kind, char *problem, size_t problem_size)
+				WalFileKind kind, TimeLineID file_tli,
+				char *problem, size_t problem_size)
 {
 	struct stat st;
 	RestoreResult result;
@@ -617,7 +689,8 @@ restore_history(const char *archive_path, const char *restore_path,
 		set_problem(problem, problem_size, "file changed size while being read");
 		result = RESTORE_INCOMPLETE;
 	}
-	else if (!check_history_contents(kind, contents, n, problem, problem_size))
+	else if (!check_history_contents(kind, file_tli, contents, n, problem,
+									 problem_size))
 		result = RESTORE_INVALID;
 	else if ((out_fd = create_temporary_file(restore_path, problem,
 											 problem_size)) < 0)

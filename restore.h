@@ -22,6 +22,7 @@ typedef enum RestoreResult
 } RestoreResult;
 
 extern void restore_handle_termination_signals(void);
+extern void remove_temporary_file(void);
 extern bool archive_path_fits(const char *archive_dir, const char *file_name);
 extern bool restore_path_fits(const char *restore_path);
 extern RestoreResult restore_segment(const char *archive_dir,
@@ -30,9 +31,12 @@ extern RestoreResult restore_segment(const char *archive_dir,
 									 const char *restore_path,
 									 uint32 *seg_size, char *source,
 									 char *problem, size_t problem_size);
+extern bool segment_in_server_wal(const char *restore_path,
+								  const SegmentExpectation *expect,
+								  bool written_to_end);
 extern RestoreResult restore_history(const char *archive_path,
 									 const char *restore_path,
-									 WalFileKind kind,
+									 WalFileKind kind, TimeLineID file_tli,
 									 char *problem, size_t problem_size);
 
 #endif							/* RESTORE_H */

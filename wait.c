@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "common/logging.h"
+#include "datadir.h"
 #include "wait.h"
 
 /* Events that may mean a file we look for has appeared or changed. */
@@ -56,8 +57,24 @@ static int	watches[3];
 static int	num_watches = 0;
 
 static int	self_pipe[2] = {-1, -1};
-static int	server_pidfd = -1;
-static pid_t server_pid = 0;
+
+/*
+ * The server processes whose death ends the wait: the process that ran us
+ * (the startup process) and the postmaster.  A pidfd becomes readable when
+ * its process has exited, even while it is a zombie that kill(pid, 0) still
+ * finds; without one, the process is looked at by polling.
+ */
+typedef struct WatchedProcess
+{
+	pid_t		pid;			/* 0: not watched */
+	int			pidfd;			/* -1: polled instead */
+	const char *what;
+} WatchedProcess;
+
+static WatchedProcess server_processes[] = {
+	{0, -1, "the server process that started pg_standby"},
+	{0, -1, "the postmaster"},
+};
 
 /*
  * On a network file system, a wait polls every fifth of the time it has
@@ -136,27 +153,81 @@ find_server_pid(void)
 }
 
 static void
-watch_server_process(void)
+watch_process(WatchedProcess *process, pid_t pid)
 {
-	server_pid = find_server_pid();
-	if (server_pid <= 1)
-	{
-		server_pid = 0;
-		return;
-	}
+	process->pid = pid;
 #ifdef SYS_pidfd_open
-	server_pidfd = syscall(SYS_pidfd_open, server_pid, 0);
+	process->pidfd = syscall(SYS_pidfd_open, pid, 0);
+	if (process->pidfd < 0 && errno == ESRCH)
+		return;					/* already gone: the first look says so */
 #endif
-	if (server_pidfd < 0)
-		pg_log_debug("watching server process %d by polling", (int) server_pid);
+	if (process->pidfd < 0)
+		pg_log_debug("watching %s (PID %d) by polling: %m",
+					 process->what, (int) pid);
 }
 
+/*
+ * Watch the process that ran us and, when the server ran us, its
+ * postmaster: a postmaster killed (by the OOM killer, say) leaves the
+ * startup process blocked in system() until we exit, and its shared memory
+ * attached, so that the server cannot be started again.
+ */
+static void
+watch_server_processes(bool run_by_server)
+{
+	pid_t		server_pid = find_server_pid();
+	pid_t		postmaster_pid = run_by_server ? read_postmaster_pid() : 0;
+
+	if (server_pid > 1)
+		watch_process(&server_processes[0], server_pid);
+	if (postmaster_pid > 1 && postmaster_pid != server_pid)
+		watch_process(&server_processes[1], postmaster_pid);
+}
+
+/* Has this process exited?  A zombie or a dying process has. */
+static bool
+process_has_exited(const WatchedProcess *process)
+{
+	char		path[64];
+	char		state = '?';
+	FILE	   *file;
+
+	if (process->pidfd >= 0)
+	{
+		struct pollfd fd = {.fd = process->pidfd,.events = POLLIN};
+
+		return poll(&fd, 1, 0) > 0;
+	}
+	if (kill(process->pid, 0) != 0 && errno == ESRCH)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int) process->pid);
+	file = fopen(path, "r");
+	if (file == NULL)
+		return false;
+	if (fscanf(file, "%*d (%*[^)]) %c", &state) != 1)
+		state = '?';
+	fclose(file);
+	return state == 'Z' || state == 'X';
+}
+
+/*
+ * If a server process we watch has exited, log which and return true.
+ */
 static bool
 server_is_gone(void)
 {
-	if (server_pid == 0)
-		return false;
-	return kill(server_pid, 0) != 0 && errno == ESRCH;
+	for (int i = 0; i < lengthof(server_processes); i++)
+	{
+		WatchedProcess *process = &server_processes[i];
+
+		if (process->pid != 0 && process_has_exited(process))
+		{
+			pg_log_error("%s (PID %d) has exited", process->what,
+						 (int) process->pid);
+			return true;
+		}
+	}
+	return false;
 }
 
 static void
@@ -276,7 +347,8 @@ poll_interval(double seconds)
  * Whatever cannot be had is replaced by polling, never by a failure.
  */
 void
-wait_init(const char *archive_dir, const char *trigger_path)
+wait_init(const char *archive_dir, const char *trigger_path,
+		  bool run_by_server)
 {
 	if (pipe2(self_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
 		pg_log_debug("could not create pipe: %m");
@@ -290,7 +362,7 @@ wait_init(const char *archive_dir, const char *trigger_path)
 			strlcpy(watched_trigger_dir, ".", sizeof(watched_trigger_dir));
 	}
 
-	watch_server_process();
+	watch_server_processes(run_by_server);
 
 	clock_gettime(CLOCK_MONOTONIC, &wait_start);
 	archive_network_fs = detect_network_fs(archive_dir);
@@ -312,7 +384,12 @@ drain_pipe(void)
 WaitEvent
 wait_for_change(double seconds)
 {
-	const int  *wakers[] = {&self_pipe[0], &inotify_fd, &server_pidfd};
+	const int  *wakers[] = {
+		&self_pipe[0],
+		&inotify_fd,
+		&server_processes[0].pidfd,
+		&server_processes[1].pidfd,
+	};
 	struct pollfd fds[lengthof(wakers)];
 	int			nfds = 0;
 	int			timeout_ms;
@@ -332,8 +409,11 @@ wait_for_change(double seconds)
 	seconds = poll_interval(seconds);
 
 	/* Without a pidfd, look at the server at least once a second. */
-	if (server_pid != 0 && server_pidfd < 0)
-		seconds = Min(seconds, 1.0);
+	for (int i = 0; i < lengthof(server_processes); i++)
+	{
+		if (server_processes[i].pid != 0 && server_processes[i].pidfd < 0)
+			seconds = Min(seconds, 1.0);
+	}
 	timeout_ms = (int) ceil(seconds * 1000.0);
 
 	for (int i = 0; i < lengthof(wakers); i++)

@@ -13,6 +13,8 @@
  */
 #include "postgres_fe.h"
 
+#include <ctype.h>
+
 #include "access/xlog_internal.h"
 #include "pg_standby.h"
 #include "walfile.h"
@@ -270,66 +272,96 @@ check_segment_contents(const SegmentExpectation *expect, const char *data,
 }
 
 /*
- * Check a timeline history or backup history file.  These are small text
- * files; a torn or foreign one must not be handed over, since the server
- * picks its timeline from them.
+ * Check a timeline history file as the server reads it, with
+ * readTimeLineHistory() (timeline.c, the same in PostgreSQL 15 to 18):
+ * lines as fgets() returns them into a buffer of MAXPGPATH bytes, each up
+ * to its first zero byte; lines that are empty after leading white space,
+ * or whose first other character is "#", are skipped; every other line
+ * must scan as "%u\t%X/%X" (trailing text is a reason, ignored); the
+ * timeline IDs must increase, and stay below the file's own timeline.  So
+ * we accept every file the server accepts, and refuse, with the server's
+ * reason, the files it would stop on (FATAL) after we handed them over.
  */
-bool
-check_history_contents(WalFileKind kind, const char *data, size_t len,
+static bool
+check_timeline_history(TimeLineID file_tli, const char *data, size_t len,
 					   char *problem, size_t problem_size)
 {
-	const char *line = data;
+	const char *next = data;
 	const char *end = data + len;
 	TimeLineID	last_tli = 0;
+	bool		have_entry = false;
+
+	while (next < end)
+	{
+		char		line[MAXPGPATH];
+		size_t		line_len = 0;
+		const char *first;
+		unsigned int tli,
+					hi,
+					lo;
+
+		while (next < end && line_len < sizeof(line) - 1)
+		{
+			line[line_len++] = *next;
+			if (*next++ == '\n')
+				break;
+		}
+		line[line_len] = '\0';
+
+		for (first = line; isspace((unsigned char) *first); first++)
+			;
+		if (*first == '\0' || *first == '#')
+			continue;
+
+		/* messages show the line without its newline */
+		line[strcspn(line, "\n")] = '\0';
+		if (sscanf(line, "%u\t%X/%X", &tli, &hi, &lo) != 3)
+		{
+			set_problem(problem, problem_size, "line \"%s\" is not a timeline history entry", line);
+			return false;
+		}
+		if (have_entry && tli <= last_tli)
+		{
+			set_problem(problem, problem_size, "line \"%s\": timeline IDs must be in increasing sequence",
+						line);
+			return false;
+		}
+		have_entry = true;
+		last_tli = tli;
+	}
+	if (have_entry && last_tli >= file_tli)
+	{
+		set_problem(problem, problem_size, "timeline ID %u is not less than the file's own timeline %u",
+					last_tli, file_tli);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Check a timeline history or backup history file.  These are small text
+ * files; a foreign one must not be handed over, since the server picks its
+ * timeline from them.  "file_tli" is the timeline a timeline history file
+ * is named after.
+ */
+bool
+check_history_contents(WalFileKind kind, TimeLineID file_tli,
+					   const char *data, size_t len,
+					   char *problem, size_t problem_size)
+{
+	if (kind == WALFILE_TIMELINE_HISTORY)
+		return check_timeline_history(file_tli, data, len, problem,
+									  problem_size);
 
 	if (memchr(data, '\0', len) != NULL)
 	{
 		set_problem(problem, problem_size, "file contains a zero byte");
 		return false;
 	}
-	if (kind == WALFILE_BACKUP_HISTORY)
+	if (len < 20 || strncmp(data, "START WAL LOCATION: ", 20) != 0)
 	{
-		if (len < 20 || strncmp(data, "START WAL LOCATION: ", 20) != 0)
-		{
-			set_problem(problem, problem_size, "file does not start with \"START WAL LOCATION\"");
-			return false;
-		}
-		return true;
-	}
-
-	/* Timeline history: "parentTLI <tab> switchpoint <tab> reason" lines. */
-	if (len == 0 || end[-1] != '\n')
-	{
-		set_problem(problem, problem_size, "file does not end with a complete line");
+		set_problem(problem, problem_size, "file does not start with \"START WAL LOCATION\"");
 		return false;
-	}
-	while (line < end)
-	{
-		const char *next = (const char *) memchr(line, '\n', end - line) + 1;
-		unsigned int tli,
-					hi,
-					lo;
-		char		line_text[64];
-		size_t		text_len;
-
-		/* not strlcpy(): it reads the source up to a NUL, and there is none */
-		text_len = Min(sizeof(line_text) - 1, next - line - 1);
-		memcpy(line_text, line, text_len);
-		line_text[text_len] = '\0';
-
-		if (line_text[0] != '#' &&
-			strspn(line_text, " \t\r\n") != strlen(line_text))
-		{
-			if (sscanf(line_text, "%u\t%X/%X", &tli, &hi, &lo) != 3 ||
-				tli <= last_tli)
-			{
-				set_problem(problem, problem_size, "line \"%s\" is not a timeline history entry",
-							line_text);
-				return false;
-			}
-			last_tli = tli;
-		}
-		line = next;
 	}
 	return true;
 }

@@ -45,8 +45,8 @@ extern bool check_first_page(const SegmentExpectation *expect,
 extern bool check_segment_contents(const SegmentExpectation *expect,
 								   const char *data, size_t len,
 								   char *problem, size_t problem_size);
-extern bool check_history_contents(WalFileKind kind, const char *data,
-								   size_t len, char *problem,
-								   size_t problem_size);
+extern bool check_history_contents(WalFileKind kind, TimeLineID file_tli,
+								   const char *data, size_t len,
+								   char *problem, size_t problem_size);
 
 #endif							/* WALFILE_H */

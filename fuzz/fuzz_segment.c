@@ -45,9 +45,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	data++;
 	size--;
 
-	check_history_contents(WALFILE_TIMELINE_HISTORY, (const char *) data,
-						   size, problem, sizeof(problem));
-	check_history_contents(WALFILE_BACKUP_HISTORY, (const char *) data,
+	check_history_contents(WALFILE_TIMELINE_HISTORY, expect.tli,
+						   (const char *) data, size, problem,
+						   sizeof(problem));
+	check_history_contents(WALFILE_BACKUP_HISTORY, 0, (const char *) data,
 						   size, problem, sizeof(problem));
 
 	segment = (const char *) data;

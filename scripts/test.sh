@@ -48,6 +48,20 @@ show_logs() {
 	return 0
 }
 
+# The tests of a really full pg_wal (t/063_full_pg_wal.pl) need a small
+# file system, which only root can mount: mounted here, before the tests
+# run unprivileged, and unmounted when this script ends.  Not root, or no
+# mount allowed (a container): those tests are skipped and say so.
+small_fs=$build_dir/small_fs
+if [ "$(id -u)" = 0 ] && mkdir -p "$small_fs" &&
+	mount -t tmpfs -o "size=48m,mode=0700,uid=$(id -u "$PG_STANDBY_USER")" \
+		pg_standby_small_fs "$small_fs"; then
+	trap 'umount "$small_fs"' EXIT
+	export PG_STANDBY_SMALL_FS=$small_fs
+else
+	echo "test: no small file system mounted (needs root): full pg_wal tests will be skipped"
+fi
+
 run_unprivileged "$build_dir" make -s USE_PGXS=1 COPT="$copt"
 run_unprivileged "$build_dir" make -s USE_PGXS=1 installcheck PROVE_FLAGS="--timer" "$@" ||
 	{ status=$?; show_logs; exit $status; }

@@ -224,21 +224,53 @@ sub bad_file
 my $wal = slurp_file("$archive/$seg");
 is(length($wal), $seg_size, 'the archived segment has the segment size');
 
-# Malformed history files.
+# Timeline history files in every form the server's readTimeLineHistory()
+# accepts are restored byte-identical: blank lines, lines of white space,
+# comments after leading white space, a space instead of the tab, no
+# reason, no newline at the end, no entry at all, text after a zero byte
+# on a line, and a line longer than the server's line buffer, whose rest
+# it reads as a line of its own (here a comment).
+my %accepted_history = (
+	'blank lines' => "\n1\t0/3000000\tx\n\n2\t0/4000000\ty\n\n",
+	'white space lines' => " \t\n1\t0/3000000\tx\n\r\n",
+	'indented comments' => "  # comment\n\t#\n1\t0/3000000\tx\n",
+	'space, no reason' => "1 0/3000000\n",
+	'no final newline' => "1\t0/3000000\tno recovery target specified",
+	'empty' => '',
+	'comments only' => "# nothing yet\n",
+	'zero byte' => "1\t0/3000000\t\0garbage\n",
+	'long line' => "1\t0/3000000\t" . ('r' x 1011) . '#' . ('s' x 1000) . "\n",);
+foreach my $case (sort keys %accepted_history)
+{
+	my $dir = bad_file('00000003.history', $accepted_history{$case});
+	reset_out();
+	($status, $stdout, $stderr) =
+	  run_pg_standby($pgdata, $dir, '00000003.history', $restored);
+	is($status, 0, "history file, $case: restored");
+	is($stderr, '', "history file, $case: quiet");
+	ok(same_contents($restored, "$dir/00000003.history"),
+		"history file, $case: byte-identical");
+}
+
+# What the server refuses (FATAL) is refused, with the server's reason.
 refused_ok($pgdata, bad_file('00000003.history', "garbage\n"),
 	'00000003.history',
 	qr/\bline "garbage"/,
 	'history file with a garbage line');
-refused_ok($pgdata,
-	bad_file('00000003.history', "1\t0/3000000\tno recovery target specified"),
+refused_ok($pgdata, bad_file('00000003.history', "  1\n"),
 	'00000003.history',
-	qr/\bcomplete line\b/,
-	'torn history file');
+	qr/\bline "  1"/,
+	'history file without a switchpoint');
 refused_ok($pgdata,
 	bad_file('00000003.history', "1\t0/3000000\tx\n1\t0/4000000\ty\n"),
 	'00000003.history',
-	qr/\bline "1\t0\/4000000\ty"/,
+	qr/\bline "1\t0\/4000000\ty": timeline IDs must be in increasing sequence/,
 	'history file with timelines out of order');
+refused_ok($pgdata,
+	bad_file('00000003.history', "1\t0/3000000\tx\n3\t0/4000000\ty\n"),
+	'00000003.history',
+	qr/\btimeline ID 3 is not less than the file's own timeline 3/,
+	'history file naming its own timeline');
 refused_ok($pgdata, bad_file($backup_history, "garbage\n"),
 	$backup_history,
 	qr/\bSTART WAL LOCATION\b/,

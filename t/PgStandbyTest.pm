@@ -9,10 +9,13 @@ use Exporter 'import';
 use PostgreSQL::Test::Utils;
 use Test::More;
 use IPC::Run;
+use PostgreSQL::Test::Cluster;
 use Time::HiRes qw(time usleep);
 
 our @EXPORT_OK = qw(pg_standby_binary run_pg_standby wait_until
-  log_position log_since restored_regex read_binary write_binary place);
+  log_position log_since restored_regex read_binary write_binary place
+  archiving_primary archive_round wait_for_round pg_standby_node
+  start_caught_up promotion_regex);
 
 # PG_STANDBY_WRAPPER runs pg_standby under a checker such as valgrind (see
 # .ci/run); it must keep pg_standby's stdout, stderr and exit status.
@@ -121,6 +124,110 @@ sub place
 	write_binary("$path.tmp", $data);
 	rename("$path.tmp", $path) or die "could not rename to \"$path\": $!";
 	return;
+}
+
+# A primary with 1MB segments (cheap to replay many times) that archives
+# into $archive atomically (a temporary name, then a rename), with a table
+# t for rounds of rows and a base backup named "base".
+sub archiving_primary
+{
+	my ($archive) = @_;
+	my $primary = PostgreSQL::Test::Cluster->new('primary');
+
+	mkdir $archive unless -d $archive;
+	$primary->init(allows_streaming => 1, extra => ['--wal-segsize=1']);
+	$primary->append_conf(
+		'postgresql.conf', qq(
+archive_mode = on
+archive_command = 'cp "%p" "$archive/%f.tmp" && mv "$archive/%f.tmp" "$archive/%f"'
+));
+	$primary->start;
+	$primary->safe_psql('postgres',
+		'CREATE TABLE t (round int NOT NULL, i int NOT NULL, filler text)');
+	$primary->backup('base');
+	return $primary;
+}
+
+my $round = 0;
+
+sub current_segment
+{
+	my ($primary) = @_;
+	return $primary->safe_psql('postgres',
+		'SELECT pg_walfile_name(pg_current_wal_insert_lsn())');
+}
+
+# Commit a round of $rows rows (10 by default) of about 100 bytes, finish
+# its segment and wait until it is archived; returns the round and the
+# first and last segment its WAL is in.
+sub archive_round
+{
+	my ($primary, $archive, $rows) = @_;
+	my $n = ++$round;
+	my $first = current_segment($primary);
+
+	$rows //= 10;
+	$primary->safe_psql('postgres',
+		"INSERT INTO t SELECT $n, g, repeat('x', 100) FROM generate_series(1, $rows) g"
+	);
+	my $last = current_segment($primary);
+	$primary->safe_psql('postgres', 'SELECT pg_switch_wal()');
+	wait_until(sub { -f "$archive/$last" }, "$last to be archived")
+	  or die "$last was not archived";
+	return ($n, $first, $last);
+}
+
+sub wait_for_round
+{
+	my ($node, $n, $rows) = @_;
+	$rows //= 10;
+	return $node->poll_query_until('postgres',
+		"SELECT count(*) = $rows FROM t WHERE round = $n");
+}
+
+# A standby of $primary, from its base backup, not started, whose
+# restore_command is pg_standby with $options, in $mode ("archive":
+# recovery.signal, "standby": standby.signal); $conf is added to its
+# configuration.
+sub pg_standby_node
+{
+	my ($name, $primary, $mode, $options, $conf) = @_;
+	my $node = PostgreSQL::Test::Cluster->new($name);
+	my $pg_standby = "$ENV{TESTDIR}/pg_standby";
+
+	$node->init_from_backup($primary, 'base');
+	$node->append_conf(
+		'postgresql.conf', qq(
+restore_command = '"$pg_standby" $options %f %p'
+recovery_prefetch = off
+hot_standby = on
+archive_mode = off
+) . ($conf // ''));
+	if ($mode eq 'standby')
+	{
+		$node->set_standby_mode;
+	}
+	else
+	{
+		$node->set_recovery_mode;
+	}
+	return $node;
+}
+
+# Start a standby and check that it replays a new round of $primary's.
+sub start_caught_up
+{
+	my ($node, $primary, $archive) = @_;
+	$node->start;
+	my ($n) = archive_round($primary, $archive);
+	ok(wait_for_round($node, $n), $node->name . ': replays archived WAL');
+	return $node;
+}
+
+# Ending recovery shows in the server's log as one of these.
+sub promotion_regex
+{
+	return qr/selected new timeline ID|archive recovery complete/;
 }
 
 1;
