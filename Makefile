@@ -29,10 +29,6 @@ PG_LIBS_INTERNAL = -L$(top_builddir)/src/fe_utils -L$(pkglibdir) -lpgfeutils
 REGRESS = archive_setup backup_functions restore_command archive_module
 REGRESS_OPTS = --temp-instance=./tmp_regress --temp-config=$(srcdir)/sql/archiving.conf
 TAP_TESTS = 1
-# The TAP tests run the pg_standby and load the pg_standby_archive just
-# built, from $TESTDIR.  PostgreSQL 15 sets it to the build directory;
-# 16 and later set TESTDATADIR and TESTLOGDIR instead.
-export TESTDIR = $(CURDIR)
 EXTRA_CLEAN = tmp_regress
 
 # Compressed archives: each of zlib, liblz4 and libzstd whose header is
@@ -85,6 +81,23 @@ top_builddir = ../..
 include $(top_builddir)/src/Makefile.global
 include $(top_srcdir)/contrib/contrib-global.mk
 endif
+
+# What the tests run and load: the pg_standby and pg_standby_archive just
+# built, or with PG_STANDBY_INSTALLED=1 the installed ones (debian/tests).
+# The TAP tests take their paths from the environment; pg_regress loads
+# the module from its --dlpath and the SQL runs the first pg_standby on
+# PATH.
+ifdef PG_STANDBY_INSTALLED
+tested_bindir = $(bindir)
+tested_libdir = $(pkglibdir)
+else
+tested_bindir = $(CURDIR)
+tested_libdir = $(CURDIR)
+endif
+export PG_STANDBY_PROGRAM = $(tested_bindir)/pg_standby
+export PG_STANDBY_MODULE = $(tested_libdir)/pg_standby_archive
+REGRESS_OPTS += --dlpath=$(tested_libdir)
+export PATH := $(tested_bindir):$(PATH)
 
 # archive_format.c is built twice, as src/common's files are: with
 # FRONTEND for pg_standby, and as archive_format_srv.o for the module,

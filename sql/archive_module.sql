@@ -7,8 +7,9 @@
 -- contents is an error and is never overwritten.
 --
 \getenv abs_builddir PG_ABS_BUILDDIR
+\getenv libdir PG_LIBDIR
 
-SELECT :'abs_builddir' || '/pg_standby_archive' AS library,
+SELECT :'libdir' || '/pg_standby_archive' AS library,
 	:'abs_builddir' || '/log/postmaster.log' AS server_log \gset
 
 -- Wait until the archiver has failed on "walfile" since failed_count was

@@ -8,6 +8,7 @@
 -- removes it after a successful run and keeps it for inspection otherwise.
 --
 \getenv abs_builddir PG_ABS_BUILDDIR
+\getenv libdir PG_LIBDIR
 
 -- Absolute path of a file under the temporary instance's directory.
 CREATE FUNCTION regress_path(name text) RETURNS text
@@ -66,10 +67,11 @@ $$;
 -- The archive, and pg_standby_archive, the primary's half of pg_standby,
 -- archiving into it: it never overwrites a file and never leaves a
 -- half-written one under its final name (archive_module.sql).  It is
--- loaded from the build directory; loading it here too makes its
--- parameters known, so that ALTER SYSTEM accepts them.
+-- loaded from pg_regress's --dlpath (the build directory, or the installed
+-- pkglibdir); loading it here too makes its parameters known, so that
+-- ALTER SYSTEM accepts them.
 SELECT shell('mkdir -p ' || sh_quote(regress_path('archive')));
-SELECT :'abs_builddir' || '/pg_standby_archive' AS library,
+SELECT :'libdir' || '/pg_standby_archive' AS library,
 	regress_path('archive') AS directory \gset
 LOAD :'library';
 ALTER SYSTEM SET archive_library TO :'library';
@@ -99,6 +101,6 @@ BEGIN
 END
 $$;
 
-SELECT replace(current_setting('archive_library'), :'abs_builddir',
-			   '@abs_builddir@') AS archive_library,
+SELECT replace(current_setting('archive_library'), :'libdir',
+			   '@libdir@') AS archive_library,
 	mask(current_setting('pg_standby_archive.directory')) AS directory;

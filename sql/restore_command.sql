@@ -6,16 +6,15 @@
 -- never waits.  What it restores must be byte for byte what was archived;
 -- what it refuses must leave nothing behind.
 --
-\getenv abs_builddir PG_ABS_BUILDDIR
 
--- Run the pg_standby of the build directory; return what it printed and
--- its exit status.
+-- Run the pg_standby under test, the first on PATH (the one just built, or
+-- the installed one); return what it printed and its exit status.
 CREATE FUNCTION pg_standby(VARIADIC args text[]) RETURNS SETOF text
 LANGUAGE sql
 BEGIN ATOMIC
 	SELECT mask(line)
 	FROM shell((SELECT string_agg(sh_quote(a), ' ' ORDER BY n)
-				FROM unnest((:'abs_builddir' || '/pg_standby') || args)
+				FROM unnest('pg_standby'::text || args)
 					WITH ORDINALITY AS u(a, n)) ||
 			   ' 2>&1; echo "exit status $?"')
 		WITH ORDINALITY AS l(line, n)

@@ -35,13 +35,14 @@ use lib $FindBin::RealBin;
 use PgStandbyTest qw(wait_until read_binary);
 use Time::HiRes qw(usleep);
 
-# What is under test: the module and the program just built.
-my $module = "$ENV{TESTDIR}/pg_standby_archive";
-my $pg_standby = "$ENV{TESTDIR}/pg_standby";
-ok(-f "$module.so", 'pg_standby_archive built')
-  or BAIL_OUT('pg_standby_archive.so not found in the build directory');
-ok(-x $pg_standby, 'pg_standby built')
-  or BAIL_OUT('pg_standby not found in the build directory');
+# What is under test: the module and the program just built, or the
+# installed ones (PgStandbyTest::pg_standby_binary says how).
+my $module = $ENV{PG_STANDBY_MODULE} // '';
+my $pg_standby = $ENV{PG_STANDBY_PROGRAM} // '';
+ok(-f "$module.so", 'pg_standby_archive found')
+  or BAIL_OUT("pg_standby_archive not found at \"$module.so\"");
+ok(-x $pg_standby, 'pg_standby found')
+  or BAIL_OUT("pg_standby not found at \"$pg_standby\"");
 
 my $tempdir = PostgreSQL::Test::Utils::tempdir;
 my $archive = "$tempdir/archive";

@@ -21,18 +21,19 @@ our @EXPORT_OK = qw(pg_standby_binary run_pg_standby wait_until
 # .ci/run); it must keep pg_standby's stdout, stderr and exit status.
 my @wrapper = split(' ', $ENV{PG_STANDBY_WRAPPER} // '');
 
-# The pg_standby under test: the one just built, in the build directory,
-# which the Makefile exports as TESTDIR on every PostgreSQL version.
+# The pg_standby under test: the one just built, or the installed one
+# after "make installcheck PG_STANDBY_INSTALLED=1"; the Makefile (or
+# meson.build) exports its path as PG_STANDBY_PROGRAM.
 sub pg_standby_binary
 {
-	my $path = "$ENV{TESTDIR}/pg_standby";
+	my $path = $ENV{PG_STANDBY_PROGRAM} // '';
 
 	ok(-x $path, 'pg_standby found')
 	  or BAIL_OUT("pg_standby not found at \"$path\"");
 	return $path;
 }
 
-# Run pg_standby (found in PATH) in directory $cwd, with no standard input;
+# Run the pg_standby under test in directory $cwd, with no standard input;
 # returns (exit status, stdout, stderr, seconds).  Death by a signal is a
 # test failure.
 sub run_pg_standby
@@ -43,7 +44,7 @@ sub run_pg_standby
 	note("running in $cwd: pg_standby " . join(' ', map { "'$_'" } @args));
 	my $start = time();
 	my $h = IPC::Run::start(
-		[ @wrapper, 'pg_standby', @args ],
+		[ @wrapper, $ENV{PG_STANDBY_PROGRAM}, @args ],
 		init => sub { chdir $cwd or die "could not chdir to \"$cwd\": $!" },
 		'<' => \undef,
 		'>' => \$stdout,
