@@ -37,7 +37,7 @@ run_unprivileged() {
 
 # The Debian mirror the host's apt uses (never a name written here), for
 # the scripts that fetch packages of another Debian release than the
-# host's: matrix.sh and pgindent.sh.
+# host's: roots.sh (matrix.sh, package.sh, intree.sh) and pgindent.sh.
 host_mirror() {
 	local uri=
 	if [ -f /etc/apt/sources.list.d/debian.sources ]; then

@@ -12,15 +12,11 @@
 #   (variables for "make installcheck": REGRESS= skips the pg_regress files,
 #   PROVE_TESTS selects TAP tests)
 #
-# Needs root (mmdebstrap, chroot, mounts) and the network the first time.
-# The root is built with mmdebstrap from the Debian mirror the host's apt
-# uses (or PG_STANDBY_MATRIX_MIRROR) and kept as a tarball in
-# /var/tmp/pg_standby-matrix (PG_STANDBY_MATRIX_CACHE).  A tarball older
-# than 7 days (PG_STANDBY_MATRIX_MAX_AGE) is rebuilt, so that the tests
-# follow the point releases; if rebuilding fails, the old one is used.
-# Each run unpacks a fresh root from the tarball, copies the tree into it,
-# builds and tests it there as the "postgres" user, and removes the root;
-# after a failure the test logs are kept in the cache directory.
+# Needs root and the network the first time: the root comes from
+# scripts/roots.sh, which says how it is built and cached.  Each run
+# unpacks a fresh root, copies the tree into it, builds and tests it there
+# as the "postgres" user, and removes the root; after a failure the test
+# logs are kept in the cache directory.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/common.sh"
@@ -31,8 +27,7 @@ usage() {
 
 version=${1:-}
 case $version in
-	17) suite=stable ;;
-	18) suite=testing ;;
+	17 | 18) ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 esac
@@ -50,149 +45,18 @@ say() { echo "matrix: PostgreSQL $version: $*"; }
 die() { echo "matrix: PostgreSQL $version: error: $*" >&2; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "run as root (mmdebstrap, chroot and mounts need it)"
+. "$top/scripts/roots.sh"
 
-cache=${PG_STANDBY_MATRIX_CACHE:-/var/tmp/pg_standby-matrix}
-max_age=${PG_STANDBY_MATRIX_MAX_AGE:-7}
-tarball=$cache/postgresql-$version.tar
 bindir=/usr/lib/postgresql/$version/bin
 # Where the tree is built inside the root: the postgres user's home.
 builddir=/var/lib/postgresql/pg_standby
-mkdir -p "$cache"
-
-elapsed() { echo "$(($(date +%s) - $1)) s"; }
-
-# Build the tarball of the root.  Only the Debian packages: the tree is
-# copied in at each run.
-build_root() {
-	local mirror start aptopts=()
-	mirror=${PG_STANDBY_MATRIX_MIRROR:-$(host_mirror)}
-	[ -n "$mirror" ] || { echo "matrix: no Debian mirror found in the host's apt sources" >&2; return 1; }
-	if ! command -v mmdebstrap >/dev/null; then
-		echo "matrix: installing mmdebstrap"
-		DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null &&
-			DEBIAN_FRONTEND=noninteractive apt-get install -y -q mmdebstrap >/dev/null ||
-			return 1
-	fi
-	# testing's Release files may be older than their Valid-Until on a
-	# snapshot mirror
-	if [ "$suite" = testing ]; then
-		aptopts=(--aptopt='Acquire::Check-Valid-Until "false"')
-	fi
-	start=$(date +%s)
-	say "building a Debian $suite root with PostgreSQL $version from $mirror (log: $cache/mmdebstrap-$version.log)"
-	# The same build and test dependencies as scripts/install-deps.sh, for
-	# this version, and procps (ps, kill) for looking into a failed run.
-	mmdebstrap --variant=apt --format=tar "${aptopts[@]}" \
-		--include="postgresql-$version,postgresql-server-dev-$version,build-essential,libipc-run-perl,zlib1g-dev,liblz4-dev,libzstd-dev,gzip,lz4,zstd,procps" \
-		"$suite" "$tarball.tmp" "deb $mirror $suite main" \
-		>"$cache/mmdebstrap-$version.log" 2>&1 ||
-		{ tail -20 "$cache/mmdebstrap-$version.log" >&2; rm -f "$tarball.tmp"; return 1; }
-	mv "$tarball.tmp" "$tarball"
-	say "root built in $(elapsed "$start")"
-}
-
-# One tarball per version; another run for the same version waits here
-# while it is built.
-exec 9>"$cache/postgresql-$version.lock"
-flock 9
-if [ ! -s "$tarball" ]; then
-	build_root || die "could not build the Debian $suite root"
-elif [ -n "$(find "$tarball" -mmin +$((max_age * 24 * 60)))" ]; then
-	say "the root is older than $max_age days: rebuilding it"
-	build_root || say "warning: rebuilding failed, using the old root"
-fi
-flock -u 9
-
-# ---------------------------------------------------------------------------
-# A fresh root for this run, removed at the end.
-root=$(mktemp -d "$cache/root-$version.XXXXXX")
-mounts=(proc sys dev dev/pts dev/shm)
-
-# Processes still running inside the root: the tests' servers, if a test
-# failed before stopping them.  Each run has its own root, so they are ours.
-stop_processes() {
-	local pids=() p link signal
-	for p in /proc/[0-9]*; do
-		link=$(readlink "$p/root" 2>/dev/null) || continue
-		[ "$link" = "$root" ] && pids+=("${p#/proc/}")
-	done
-	[ ${#pids[@]} -eq 0 ] && return 0
-	# TERM lets a server shut down and release its shared memory; what is
-	# still there after 5 seconds is killed.
-	for signal in TERM KILL; do
-		kill -"$signal" "${pids[@]}" 2>/dev/null || true
-		for _ in $(seq 50); do
-			alive "${pids[@]}" || return 0
-			sleep 0.1
-		done
-	done
-}
-
-# Is any of these processes still running (not gone, not a zombie)?
-alive() {
-	local p state
-	for p in "$@"; do
-		state=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null) || continue
-		[ "${state%% *}" != Z ] && return 0
-	done
-	return 1
-}
-
-cleanup() {
-	local status=$? i
-	trap - EXIT INT TERM
-	stop_processes
-	for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do
-		if mountpoint -q "$root/${mounts[i]}"; then
-			umount -l "$root/${mounts[i]}" || true
-		fi
-	done
-	# Never remove anything under a mount that is still there: that could
-	# be the host's /dev.
-	if grep -q " $root/" /proc/mounts; then
-		echo "matrix: PostgreSQL $version: $root still has mounts: not removed" >&2
-	else
-		rm -rf --one-file-system "$root"
-	fi
-	exit $status
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 start=$(date +%s)
-tar -xf "$tarball" -C "$root"
-# As ../shared/tools/fresh-machine does; rslave keeps unmounting here from
-# reaching the host's own mounts.
-mount -t proc proc "$root/proc"
-mount --rbind /sys "$root/sys"
-mount --make-rslave "$root/sys"
-mount --bind /dev "$root/dev"
-mount --make-slave "$root/dev"
-mount --bind /dev/pts "$root/dev/pts"
-mount -t tmpfs shm "$root/dev/shm"
-
-# The tree as it is (also what is not committed yet), without what a build
-# against the host's version left behind.
-mkdir -p "$root$builddir"
-(cd "$top" && tar --exclude=./.git --exclude='*.o' --exclude='*.bc' \
-	--exclude='*.so' --exclude=./pg_standby --exclude=./tmp_check \
-	--exclude=./tmp_regress --exclude=./tmp_fuzz --exclude=./results \
-	--exclude=./log --exclude=./regression.diffs --exclude=./regression.out \
-	-cf - .) | tar -xf - -C "$root$builddir"
-chroot "$root" chown -R postgres:postgres "$builddir"
+new_root
+copy_tree_into_root "$top" "$builddir"
 say "root ready in $(elapsed "$start")"
 
-# Run a command in the tree inside the root, as postgres, with this
-# version's programs first on PATH.  In the background, so that a signal
-# to this script is handled at once, not once the tests are over.
-in_root() {
-	chroot --userspec=postgres:postgres "$root" /usr/bin/env -i \
-		HOME=/var/lib/postgresql LANG=C.UTF-8 TERM=dumb \
-		PATH="$bindir:/usr/local/bin:/usr/bin:/bin" \
-		/bin/bash -c "cd $builddir && $*" &
-	wait $!
-}
+in_root() { in_root_as "$builddir" postgres "$@"; }
 
 # Keep what explains a failure after the root is gone.
 keep_logs() {
