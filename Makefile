@@ -31,31 +31,6 @@ REGRESS_OPTS = --temp-instance=./tmp_regress --temp-config=$(srcdir)/sql/archivi
 TAP_TESTS = 1
 EXTRA_CLEAN = tmp_regress
 
-# Compressed archives: each of zlib, liblz4 and libzstd whose header is
-# found is used, by pg_standby to restore and by pg_standby_archive to
-# archive; a missing one only leaves its format out.
-hash := \#
-have_header = $(shell printf '$(hash)include <$(1)>\n' | $(CC) -E -x c - >/dev/null 2>&1 && echo yes)
-ifeq ($(call have_header,zlib.h),yes)
-PG_CPPFLAGS += -DPG_STANDBY_GZIP
-COMPRESSION_LIBS += -lz
-else
-$(info pg_standby: zlib.h not found: .gz archives will be neither restored nor archived (install zlib1g-dev))
-endif
-ifeq ($(call have_header,lz4frame.h),yes)
-PG_CPPFLAGS += -DPG_STANDBY_LZ4
-COMPRESSION_LIBS += -llz4
-else
-$(info pg_standby: lz4frame.h not found: .lz4 archives will be neither restored nor archived (install liblz4-dev))
-endif
-ifeq ($(call have_header,zstd.h),yes)
-PG_CPPFLAGS += -DPG_STANDBY_ZSTD
-COMPRESSION_LIBS += -lzstd
-else
-$(info pg_standby: zstd.h not found: .zst archives will be neither restored nor archived (install libzstd-dev))
-endif
-PG_LIBS = $(COMPRESSION_LIBS)
-
 # libFuzzer targets (clang): "make fuzz" builds them, "make fuzz-run" runs
 # each for FUZZ_SECONDS from the seed corpus in fuzz/corpus/.
 FUZZ_TARGETS = fuzz/fuzz_decompress fuzz/fuzz_names fuzz/fuzz_options fuzz/fuzz_segment
@@ -68,17 +43,58 @@ FUZZ_SECONDS = 20
 EXTRA_CLEAN += $(FUZZ_TARGETS) tmp_fuzz archive_format_srv.o
 
 ifdef USE_PGXS
-# Neither a program nor an archive module has any use for LLVM bitcode.
-override with_llvm = no
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
-include $(PGXS)
-# LIBS names every library the server links; pg_standby needs only these.
-LIBS := $(filter -lpgcommon -lpgport -lm,$(LIBS))
+# With PGXS, each compression library whose header is found: a server's
+# packages need not bring the headers (Debian's postgresql-server-dev-NN
+# does not depend on liblz4-dev).
+hash := \#
+have_header = $(shell printf '$(hash)include <$(1)>\n' | $(CC) -E -x c - >/dev/null 2>&1 && echo yes)
+have_zlib := $(call have_header,zlib.h)
+have_lz4 := $(call have_header,lz4frame.h)
+have_zstd := $(call have_header,zstd.h)
 else
 subdir = contrib/pg_standby
 top_builddir = ../..
 include $(top_builddir)/src/Makefile.global
+# In a source tree, the libraries it is configured with: with_zlib, and
+# LIBS, which names -llz4 and -lzstd after --with-lz4 and --with-zstd
+# (Makefile.global has no with_lz4 or with_zstd up to PostgreSQL 17).
+have_zlib := $(with_zlib)
+have_lz4 := $(if $(filter -llz4,$(LIBS)),yes)
+have_zstd := $(if $(filter -lzstd,$(LIBS)),yes)
+endif
+
+# Compressed archives: each of zlib, liblz4 and libzstd found above is
+# used, by pg_standby to restore and by pg_standby_archive to archive; a
+# missing one only leaves its format out.
+ifeq ($(have_zlib),yes)
+PG_CPPFLAGS += -DPG_STANDBY_GZIP
+COMPRESSION_LIBS += -lz
+else
+$(info pg_standby: no zlib: .gz archives will be neither restored nor archived (install zlib1g-dev))
+endif
+ifeq ($(have_lz4),yes)
+PG_CPPFLAGS += -DPG_STANDBY_LZ4
+COMPRESSION_LIBS += -llz4
+else
+$(info pg_standby: no liblz4: .lz4 archives will be neither restored nor archived (install liblz4-dev))
+endif
+ifeq ($(have_zstd),yes)
+PG_CPPFLAGS += -DPG_STANDBY_ZSTD
+COMPRESSION_LIBS += -lzstd
+else
+$(info pg_standby: no libzstd: .zst archives will be neither restored nor archived (install libzstd-dev))
+endif
+PG_LIBS = $(COMPRESSION_LIBS)
+
+ifdef USE_PGXS
+# Neither a program nor an archive module has any use for LLVM bitcode.
+override with_llvm = no
+include $(PGXS)
+# LIBS names every library the server links; pg_standby needs only these.
+LIBS := $(filter -lpgcommon -lpgport -lm,$(LIBS))
+else
 include $(top_srcdir)/contrib/contrib-global.mk
 endif
 
