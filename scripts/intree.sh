@@ -39,6 +39,7 @@ say() { echo "intree: PostgreSQL $version: $*"; }
 die() { echo "intree: PostgreSQL $version: error: $*" >&2; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "run as root (mmdebstrap, chroot and mounts need it)"
+. "$top/scripts/common.sh"
 . "$top/scripts/roots.sh"
 
 source_tarball=$cache/postgresql-$version-source.tar

@@ -42,6 +42,7 @@ say() { echo "package: PostgreSQL $version: $*"; }
 die() { echo "package: PostgreSQL $version: error: $*" >&2; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "run as root (mmdebstrap, chroot and mounts need it)"
+. "$top/scripts/common.sh"
 . "$top/scripts/roots.sh"
 
 out=${PG_STANDBY_PACKAGE_DIR:-/var/tmp/pg_standby-packages}

@@ -11,7 +11,6 @@
 -- and restored by pg_standby, run in the copy as its restore_command would
 -- be.  restore_command.sql goes on from what is archived here.
 --
-\getenv abs_builddir PG_ABS_BUILDDIR
 
 --
 -- A base backup
@@ -86,7 +85,7 @@ CREATE TABLE backup_restores AS
 		(SELECT string_agg(line, E'\n')
 		 FROM shell(format('cd %s && %s %s %s %s 2>&1; echo "exit status $?"',
 						   sh_quote(regress_path('standby')),
-						   sh_quote(:'abs_builddir' || '/pg_standby'),
+						   'pg_standby',
 						   sh_quote(regress_path('archive')), segment,
 						   'pg_wal/' || segment)) AS line) AS output
 	FROM backup_segments;
