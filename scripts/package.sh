@@ -52,15 +52,22 @@ srcdir=/var/lib/postgresql/pg-standby
 # build its tarball.
 root_offline=1
 
+# The tree's tracked files, as build_packages took them, at $srcdir in
+# the root, owned by postgres.
+unpack_source() {
+	mkdir -p "$root$srcdir"
+	tar -xf "$out/source-$version.tar" -C "$root$srcdir"
+	chroot "$root" chown -R postgres:postgres "$(dirname "$srcdir")"
+}
+
 # Build the packages in a fresh root and copy them to $out/$version.
 build_packages() {
 	local start
 	start=$(date +%s)
 	new_root
-	mkdir -p "$root$srcdir"
-	git -C "$top" ls-files -z | (cd "$top" && tar --null -T - -cf -) |
-		tar -xf - -C "$root$srcdir"
-	chroot "$root" chown -R postgres:postgres "$(dirname "$srcdir")"
+	# The same snapshot is built here and tested in test_packages.
+	git -C "$top" ls-files -z | (cd "$top" && tar --null -T - -cf "$out/source-$version.tar")
+	unpack_source
 	say "build root ready in $(elapsed "$start")"
 
 	# debian/control names the binary packages of the versions supported
@@ -107,10 +114,10 @@ test_packages() {
 	done
 	say "installed in a fresh root in $(elapsed "$start"): $(grep -c . <<<"$list") paths"
 
-	# The source tree for the tests, as autopkgtest has it; nothing in it
-	# is built.
+	# The source tree the packages were built from, for the tests, as
+	# autopkgtest has it; nothing in it is built.
 	start=$(date +%s)
-	copy_tree_into_root "$top" "$srcdir"
+	unpack_source
 	args=
 	[ ${#test_args[@]} -eq 0 ] || args=$(printf ' %q' "${test_args[@]}")
 	in_root_as "$srcdir" root "debian/tests/installcheck$args" ||
