@@ -30,7 +30,7 @@ use PgStandbyTest qw(pg_standby_binary wait_until read_binary place);
 use IPC::Run;
 
 my $pg_standby = pg_standby_binary();
-my $module = "$ENV{TESTDIR}/pg_standby_archive";
+my $module = $ENV{PG_STANDBY_MODULE};
 
 my $tempdir = PostgreSQL::Test::Utils::tempdir;
 my $archive = "$tempdir/archive";
