@@ -194,7 +194,7 @@ sub pg_standby_node
 {
 	my ($name, $primary, $mode, $options, $conf) = @_;
 	my $node = PostgreSQL::Test::Cluster->new($name);
-	my $pg_standby = "$ENV{TESTDIR}/pg_standby";
+	my $pg_standby = $ENV{PG_STANDBY_PROGRAM};
 
 	$node->init_from_backup($primary, 'base');
 	$node->append_conf(
