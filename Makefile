@@ -20,7 +20,8 @@ OBJS = \
 	serverconf.o \
 	trigger.o \
 	wait.o \
-	walfile.o
+	walfile.o \
+	walrecord.o
 
 PG_LIBS_INTERNAL = -L$(top_builddir)/src/fe_utils -L$(pkglibdir) -lpgfeutils
 
@@ -63,7 +64,8 @@ PG_LIBS = $(COMPRESSION_LIBS)
 # libFuzzer targets (clang): "make fuzz" builds them, "make fuzz-run" runs
 # each for FUZZ_SECONDS from the seed corpus in fuzz/corpus/.
 FUZZ_TARGETS = fuzz/fuzz_decompress fuzz/fuzz_names fuzz/fuzz_options fuzz/fuzz_segment
-FUZZ_SOURCES = archive_format.c cleanup.c datadir.c promote.c readahead.c restore.c serverconf.c trigger.c wait.c walfile.c
+FUZZ_SOURCES = cleanup.c datadir.c decompress.c promote.c readahead.c restore.c serverconf.c trigger.c \
+	wait.c walfile.c walrecord.c
 FUZZ_HEADERS = $(wildcard *.h)
 FUZZ_CC = clang
 FUZZ_CFLAGS = -DFRONTEND -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \

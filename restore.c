@@ -26,6 +26,7 @@
 #include "archive_format.h"
 #include "pg_standby.h"
 #include "restore.h"
+#include "walrecord.h"
 
 /* Chunk size of the copy: large enough that system calls cost nothing. */
 #define COPY_CHUNK_SIZE		(1024 * 1024)
@@ -329,7 +330,8 @@ copy_contents(int in_fd, int out_fd, off_t size, char *problem,
 /*
  * Check the copy, not the original: the temporary file is ours alone, so
  * what is checked here is exactly what the server will read, whatever
- * happens to the archive meanwhile.
+ * happens to the archive meanwhile.  Page headers first, then every record
+ * (walrecord.c), in the same mapping.
  */
 static RestoreResult
 check_copy(int fd, off_t size, const SegmentExpectation *expect,
@@ -344,7 +346,15 @@ check_copy(int fd, off_t size, const SegmentExpectation *expect,
 		set_problem(problem, problem_size, "could not map file \"%s\": %m", temporary_path);
 		return RESTORE_COPY_ERROR;
 	}
-	ok = check_segment_contents(expect, contents, size, problem, problem_size);
+	ok = check_segment_contents(expect, contents, size, problem,
+								problem_size);
+	if (ok)
+	{
+		WalRecordSummary summary;
+
+		ok = check_segment_records(contents, size, &summary, problem,
+								   problem_size);
+	}
 	munmap(contents, size);
 	return ok ? RESTORE_DONE : RESTORE_INVALID;
 }
