@@ -19,6 +19,7 @@ OBJS = \
 	restore.o \
 	serverconf.o \
 	trigger.o \
+	verify.o \
 	wait.o \
 	walfile.o \
 	walrecord.o
@@ -65,7 +66,7 @@ PG_LIBS = $(COMPRESSION_LIBS)
 # each for FUZZ_SECONDS from the seed corpus in fuzz/corpus/.
 FUZZ_TARGETS = fuzz/fuzz_decompress fuzz/fuzz_names fuzz/fuzz_options fuzz/fuzz_segment
 FUZZ_SOURCES = cleanup.c datadir.c decompress.c promote.c readahead.c restore.c serverconf.c trigger.c \
-	wait.c walfile.c walrecord.c
+	verify.c wait.c walfile.c walrecord.c
 FUZZ_HEADERS = $(wildcard *.h)
 FUZZ_CC = clang
 FUZZ_CFLAGS = -DFRONTEND -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
