@@ -64,7 +64,8 @@ PG_LIBS = $(COMPRESSION_LIBS)
 
 # libFuzzer targets (clang): "make fuzz" builds them, "make fuzz-run" runs
 # each for FUZZ_SECONDS from the seed corpus in fuzz/corpus/.
-FUZZ_TARGETS = fuzz/fuzz_decompress fuzz/fuzz_names fuzz/fuzz_options fuzz/fuzz_segment
+FUZZ_TARGETS = fuzz/fuzz_decompress fuzz/fuzz_names fuzz/fuzz_options fuzz/fuzz_records \
+	fuzz/fuzz_segment
 FUZZ_SOURCES = cleanup.c datadir.c decompress.c promote.c readahead.c restore.c serverconf.c trigger.c \
 	verify.c wait.c walfile.c walrecord.c
 FUZZ_HEADERS = $(wildcard *.h)
@@ -109,7 +110,7 @@ pg_standby_archive$(DLSUFFIX): override LDFLAGS := $(call no_sanitizers,$(LDFLAG
 
 fuzz: $(FUZZ_TARGETS)
 
-fuzz/fuzz_decompress fuzz/fuzz_names fuzz/fuzz_segment: fuzz/%: fuzz/%.c $(FUZZ_SOURCES) $(FUZZ_HEADERS)
+fuzz/fuzz_decompress fuzz/fuzz_names fuzz/fuzz_records fuzz/fuzz_segment: fuzz/%: fuzz/%.c $(FUZZ_SOURCES) $(FUZZ_HEADERS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(CPPFLAGS) -o $@ $< $(FUZZ_SOURCES) -L$(pkglibdir) -lpgcommon -lpgport -lm $(COMPRESSION_LIBS)
 
 fuzz/fuzz_options: fuzz/fuzz_options.c pg_standby.c $(FUZZ_SOURCES) $(FUZZ_HEADERS)

@@ -1376,9 +1376,9 @@ verify_main(int argc, char **argv, const char *prog)
 		v.segments[i].segno = (uint64) v.segments[i].log *
 			XLogSegmentsPerXLogId(v.seg_size) + v.segments[i].seg;
 
-	judge_segments(&v);
 	for (int i = 0; i < v.nhistories; i++)
 		read_history(&v, &v.histories[i]);
+	judge_segments(&v);
 	judge_timelines(&v, NULL);
 	judge_histories(&v);
 	judge_backups(&v);

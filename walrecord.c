@@ -165,11 +165,13 @@ take_record_bytes(RecordWalk *walk, const char *data, uint32 len)
 }
 
 /*
- * The record is complete: the rules of ValidXLogRecord(), the CRC over the
- * data and then the header up to xl_crc.
+ * The record is complete, its last byte just before offset "end": the rules
+ * of ValidXLogRecord(), the CRC over the data and then the header up to
+ * xl_crc.  The next record begins at the MAXALIGNed end, which is also
+ * where the WAL ends if none follows.
  */
 static bool
-finish_record(RecordWalk *walk)
+finish_record(RecordWalk *walk, uint32 end)
 {
 	XLogRecord	rec;
 
@@ -190,7 +192,7 @@ finish_record(RecordWalk *walk)
 	}
 	walk->prev = walk->start;
 	walk->summary->records++;
-	walk->summary->end = walk->start + walk->total;
+	walk->summary->end = walk->seg_start + MAXALIGN(end);
 	if (rec.xl_rmid == RM_XLOG_ID &&
 		(rec.xl_info & ~XLR_INFO_MASK) == XLOG_SWITCH)
 		walk->summary->switched = true;
@@ -275,7 +277,8 @@ continue_record(RecordWalk *walk, uint32 page_offset,
 	len = Min(remaining, XLOG_BLCKSZ - header_size);
 	if (!take_record_bytes(walk, page + header_size, len))
 		return 0;
-	if (walk->got == walk->total && !finish_record(walk))
+	if (walk->got == walk->total &&
+		!finish_record(walk, page_offset + header_size + len))
 		return 0;
 	return page_offset + header_size + len;
 }
@@ -351,7 +354,7 @@ walk_page(RecordWalk *walk, uint32 page_offset, bool *ended)
 		offset += len;
 		if (walk->got < walk->total)
 			return true;		/* continues on the next page */
-		if (!finish_record(walk))
+		if (!finish_record(walk, offset))
 			return false;
 		offset = MAXALIGN(offset);
 	}

@@ -14,8 +14,9 @@
 typedef struct WalRecordSummary
 {
 	uint32		records;		/* records that begin in the segment */
-	XLogRecPtr	end;			/* end of the last complete record, or of the
-								 * segment when its last record continues */
+	XLogRecPtr	end;			/* where a record after the last complete one
+								 * would begin, or the end of the segment when
+								 * its last record continues */
 	bool		switched;		/* the WAL ends with an XLOG_SWITCH record */
 	bool		continues;		/* the last record continues into the next
 								 * segment */

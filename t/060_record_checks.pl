@@ -22,7 +22,7 @@ use Test::More;
 use FindBin;
 use lib $FindBin::RealBin;
 use PgStandbyTest qw(pg_standby_binary run_pg_standby wait_until
-  log_position restored_regex);
+  log_position restored_regex record_to_damage);
 
 my $pg_standby = pg_standby_binary();
 my $tempdir = PostgreSQL::Test::Utils::tempdir;
@@ -106,20 +106,8 @@ $standby->poll_query_until('postgres',
 my $segment = round_segment(2);
 my $intact = read_binary("$archive_keep/$segment");
 my $seg_size = length($intact);
-my ($dump) = run_command(
-	[ 'pg_waldump', "$archive_keep/$segment" ]);
-my ($flip_lsn, $flip_offset);
-foreach my $line (split /\n/, $dump)
-{
-	next unless $line =~ m{tot\):\s+\d+/\s*(\d+),.*lsn: ([0-9A-F]+)/([0-9A-F]+),};
-	my ($len, $lsn) = ($1, hex($2) * 2**32 + hex($3));
-	my $start = $lsn % $seg_size;
-	my $target = $start + int($len / 2);
-	next if $len < 100 || $start < 8192;
-	next if int($start / 8192) != int(($start + $len) / 8192);
-	($flip_lsn, $flip_offset) = (sprintf('%X/%X', hex($2), hex($3)), $target);
-	last;
-}
+my ($flip_lsn, $flip_offset) = record_to_damage("$archive_keep/$segment");
+my ($dump) = run_command([ 'pg_waldump', "$archive_keep/$segment" ]);
 ok(defined $flip_offset, 'a record lying on one page was found')
   or BAIL_OUT('no record to damage');
 my $damaged = $intact;

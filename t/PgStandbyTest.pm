@@ -12,7 +12,7 @@ use IPC::Run;
 use Time::HiRes qw(time usleep);
 
 our @EXPORT_OK = qw(pg_standby_binary run_pg_standby wait_until
-  log_position log_since restored_regex read_binary write_binary place);
+  log_position log_since restored_regex record_to_damage);
 
 # PG_STANDBY_WRAPPER runs pg_standby under a checker such as valgrind (see
 # .ci/run); it must keep pg_standby's stdout, stderr and exit status.
@@ -91,35 +91,25 @@ sub restored_regex
 	return qr/restored log file "$segment" from archive/;
 }
 
-# A file's bytes.
-sub read_binary
+# A record of the WAL segment at $path whose data lies on one page, not
+# the first: returns its LSN as the server prints it, and the offset in
+# the file of a byte in the middle of its data (not in any header).
+sub record_to_damage
 {
 	my ($path) = @_;
-	open(my $fh, '<', $path) or die "could not open \"$path\": $!";
-	binmode $fh;
-	local $/;
-	my $data = <$fh>;
-	close $fh;
-	return $data;
-}
+	my $seg_size = -s $path;
+	my ($dump) = run_command([ 'pg_waldump', $path ]);
 
-sub write_binary
-{
-	my ($path, $data) = @_;
-	open(my $fh, '>', $path) or die "could not open \"$path\": $!";
-	binmode $fh;
-	print $fh $data or die "could not write \"$path\": $!";
-	close $fh or die "could not close \"$path\": $!";
-	return;
-}
-
-# Put $data in place as $path atomically, as an archiver would: a
-# temporary name, then a rename.
-sub place
-{
-	my ($path, $data) = @_;
-	write_binary("$path.tmp", $data);
-	rename("$path.tmp", $path) or die "could not rename to \"$path\": $!";
+	foreach my $line (split /\n/, $dump)
+	{
+		next
+		  unless $line =~ m{tot\):\s+\d+/\s*(\d+),.*lsn: ([0-9A-F]+)/([0-9A-F]+),};
+		my ($len, $hi, $lo) = ($1, hex($2), hex($3));
+		my $start = ($hi * 2**32 + $lo) % $seg_size;
+		next if $len < 100 || $start < 8192;
+		next if int($start / 8192) != int(($start + $len) / 8192);
+		return (sprintf('%X/%X', $hi, $lo), $start + int($len / 2));
+	}
 	return;
 }
 
