@@ -20,6 +20,8 @@ OBJS = \
 	serverconf.o \
 	trigger.o \
 	verify.o \
+	verify_judge.o \
+	verify_report.o \
 	wait.o \
 	walfile.o \
 	walrecord.o
@@ -67,7 +69,7 @@ PG_LIBS = $(COMPRESSION_LIBS)
 FUZZ_TARGETS = fuzz/fuzz_decompress fuzz/fuzz_names fuzz/fuzz_options fuzz/fuzz_records \
 	fuzz/fuzz_segment
 FUZZ_SOURCES = cleanup.c datadir.c decompress.c promote.c readahead.c restore.c serverconf.c trigger.c \
-	verify.c wait.c walfile.c walrecord.c
+	verify.c verify_judge.c verify_report.c wait.c walfile.c walrecord.c
 FUZZ_HEADERS = $(wildcard *.h)
 FUZZ_CC = clang
 FUZZ_CFLAGS = -DFRONTEND -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \

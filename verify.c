@@ -2,20 +2,13 @@
  *
  * verify.c
  *	  pg_standby --verify ARCHIVE: check every file of an archive directory
- *	  with the restore path's own checks, and say whether its WAL can be
- *	  replayed.
+ *	  with the restore path's own checks.
  *
  * Every segment (plain, compressed, .partial) gets the page header checks
- * of walfile.c and the record checks of walrecord.c; timeline history and
- * backup history files are parsed.  Then the archive is judged as a whole:
- * per timeline, the ranges of segments present and the gaps between them;
- * segments of another system; history files that contradict each other or
- * the segments (a switch point where the segments show none, a timeline
- * that goes on after another branched from it); one segment stored in
- * several forms with different contents.  With --from (a segment, a backup
- * history file or a backup_label), the question a failover depends on:
- * does the WAL from there reach the end of the archive on the newest
- * timeline?  The answer is the exit status (verify.h).
+ * of walfile.c and the record checks of walrecord.c, as the restore path
+ * would apply them; timeline history files are parsed.  Then
+ * verify_judge.c judges the archive as a whole and verify_report.c prints
+ * the report; the exit status is the verdict (verify.h).
  *
  * Only one segment is held at a time (mapped, or decompressed into an
  * anonymous memory file), so memory does not grow with the archive; the
@@ -34,85 +27,13 @@
 
 #include "access/xlog_internal.h"
 #include "common/logging.h"
-#include "decompress.h"
 #include "getopt_long.h"
 #include "pg_standby.h"
 #include "verify.h"
+#include "verify_internal.h"
 #include "walfile.h"
-#include "walrecord.h"
 
-/* What one segment file turned out to be. */
-typedef struct SegmentFile
-{
-	char	   *file;			/* name in the archive */
-	TimeLineID	tli;			/* from the name */
-	uint32		log;
-	uint32		seg;
-	XLogSegNo	segno;			/* once the segment size is known */
-	const ArchiveFormat *format;
-	bool		partial;
-	bool		valid;			/* passed every check */
-	char	   *problem;		/* why not */
-	uint64		sysid;
-	WalRecordSummary summary;
-	XLogRecPtr	own_tli_from;	/* first page written on timeline "tli" */
-	pg_crc32c	crc;			/* of the contents, when compared */
-	bool		crc_known;
-} SegmentFile;
-
-/* A timeline history file: timeline entries[i].tli ended at entries[i].end. */
-typedef struct HistoryEntry
-{
-	TimeLineID	tli;
-	XLogRecPtr	end;
-} HistoryEntry;
-
-typedef struct HistoryFile
-{
-	char	   *file;
-	TimeLineID	tli;
-	int			nentries;
-	HistoryEntry *entries;
-} HistoryFile;
-
-/* A finding of the report. */
-typedef struct Finding
-{
-	const char *kind;
-	char	   *file;			/* may be NULL */
-	char	   *message;
-	bool		problem;		/* false: information */
-} Finding;
-
-/* Options and results of one run. */
-typedef struct Verify
-{
-	const char *archive_dir;
-	const char *from;
-	bool		json;
-	uint64		sysid;			/* 0 until known */
-	const char *sysid_source;
-
-	SegmentFile *segments;
-	int			nsegments;
-	HistoryFile *histories;
-	int			nhistories;
-	char	  **backups;
-	int			nbackups;
-	int			nother;
-	uint32		seg_size;
-
-	Finding    *findings;
-	int			nfindings;
-	int			nproblems;
-
-	/* --from */
-	bool		from_checked;
-	bool		reaches_end;
-	TimeLineID	from_tli;
-	XLogRecPtr	from_lsn;
-	char	   *from_answer;
-} Verify;
+static const char *progname;
 
 static const char *progname;
 
@@ -122,12 +43,8 @@ usage_error(void)
 	pg_log_error_hint("Try \"%s --help\" for more information.", progname);
 	exit(EXIT_CONFIG_ERROR);
 }
-
-static void
-add_finding(Verify *v, const char *kind, const char *file, bool problem,
-			const char *fmt,...) pg_attribute_printf(5, 6);
-
-static void
+/* Add a finding to the report; a problem counts against the archive. */
+void
 add_finding(Verify *v, const char *kind, const char *file, bool problem,
 			const char *fmt,...)
 {
@@ -148,7 +65,6 @@ add_finding(Verify *v, const char *kind, const char *file, bool problem,
 	if (problem)
 		v->nproblems++;
 }
-
 /*
  * Parse a segment file name with an optional compression suffix and an
  * optional ".partial".
@@ -212,7 +128,6 @@ compare_names(const void *a, const void *b)
 {
 	return strcmp(*(char *const *) a, *(char *const *) b);
 }
-
 /* Read the archive directory into the lists of files, sorted. */
 static void
 list_archive(Verify *v)
@@ -275,12 +190,11 @@ list_archive(Verify *v)
 	if (v->nbackups > 0)
 		qsort(v->backups, v->nbackups, sizeof(char *), compare_names);
 }
-
 /*
  * Read a small text file (history, backup history, backup_label) whole.
  * Returns NULL, with the reason in "problem", if it cannot be read.
  */
-static char *
+char *
 read_text_file(const char *path, size_t *len, char *problem,
 			   size_t problem_size)
 {
@@ -317,7 +231,6 @@ read_text_file(const char *path, size_t *len, char *problem,
 	*len = n;
 	return data;
 }
-
 /* Read and check a timeline history file; its entries on success. */
 static bool
 read_history(Verify *v, HistoryFile *hf)
@@ -367,7 +280,6 @@ read_history(Verify *v, HistoryFile *hf)
 	}
 	return true;
 }
-
 /*
  * Put the contents of a compressed or .partial segment into "mem_fd" as
  * the restore path would hand them over: decompressed, and a .partial
@@ -446,7 +358,6 @@ load_segment(Verify *v, SegmentFile *sf, int in_fd, int mem_fd,
 	}
 	return size;
 }
-
 /* The first page of "sf" whose header carries the file's own timeline. */
 static XLogRecPtr
 first_page_of_own_timeline(const SegmentFile *sf, const char *contents,
@@ -463,15 +374,13 @@ first_page_of_own_timeline(const SegmentFile *sf, const char *contents,
 	}
 	return InvalidXLogRecPtr;
 }
-
 /* Two complete forms of one segment? */
-static bool
+bool
 same_segment(const SegmentFile *a, const SegmentFile *b)
 {
 	return a->tli == b->tli && a->log == b->log && a->seg == b->seg &&
 		!a->partial && !b->partial;
 }
-
 /* Check one segment file completely, as the restore path would. */
 static void
 check_segment(Verify *v, SegmentFile *sf, int mem_fd)
@@ -560,7 +469,6 @@ check_segment(Verify *v, SegmentFile *sf, int mem_fd)
 	if (!ok)
 		sf->problem = pg_strdup(problem);
 }
-
 /* The progress line, on a terminal only, at most five times a second. */
 static void
 report_progress(int done, int total, uint64 bytes, bool finished)
@@ -582,7 +490,6 @@ report_progress(int done, int total, uint64 bytes, bool finished)
 		fprintf(stderr, "\rverifying: %d/%d files, %llu MB checked",
 				done, total, (unsigned long long) (bytes >> 20));
 }
-
 /* Read the system identifier of a data directory's pg_control. */
 static uint64
 data_directory_system_identifier(const char *datadir)
@@ -601,666 +508,6 @@ data_directory_system_identifier(const char *datadir)
 	close(fd);
 	return sysid;
 }
-
-static SegmentFile *
-find_segment(Verify *v, TimeLineID tli, XLogSegNo segno, bool valid_full)
-{
-	for (int i = 0; i < v->nsegments; i++)
-	{
-		SegmentFile *sf = &v->segments[i];
-
-		if (sf->tli == tli && sf->segno == segno && sf->valid &&
-			(!valid_full || !sf->partial))
-			return sf;
-	}
-	return NULL;
-}
-
-static HistoryFile *
-find_history(Verify *v, TimeLineID tli)
-{
-	for (int i = 0; i < v->nhistories; i++)
-	{
-		if (v->histories[i].tli == tli && v->histories[i].nentries > 0)
-			return &v->histories[i];
-	}
-	return NULL;
-}
-
-static void
-segment_name(char *buf, TimeLineID tli, XLogSegNo segno, uint32 seg_size)
-{
-	XLogFileName(buf, tli, segno, seg_size);
-}
-
-/*
- * Per timeline: the ranges of valid full segments, and the gaps between
- * them, reported as problems.  Also: WAL that ends inside a segment (no
- * XLOG_SWITCH, not continued) with more segments after it.
- */
-static void
-judge_timelines(Verify *v, FILE *out)
-{
-	int			i = 0;
-
-	while (i < v->nsegments)
-	{
-		TimeLineID	tli = v->segments[i].tli;
-		XLogSegNo	first = 0,
-					last = 0;
-		bool		in_range = false;
-		char		a[MAXFNAMELEN],
-					b[MAXFNAMELEN];
-
-		if (out != NULL && !v->json)
-			fprintf(out, "timeline %u:\n", tli);
-		for (; i < v->nsegments && v->segments[i].tli == tli; i++)
-		{
-			SegmentFile *sf = &v->segments[i];
-
-			if (!sf->valid || sf->partial)
-				continue;
-			if (in_range && sf->segno == last)
-				continue;		/* another form of the same segment */
-			if (in_range && sf->segno == last + 1)
-			{
-				last = sf->segno;
-				continue;
-			}
-			if (in_range)
-			{
-				segment_name(a, tli, first, v->seg_size);
-				segment_name(b, tli, last, v->seg_size);
-				if (out != NULL && !v->json)
-					fprintf(out, "  present: %s - %s (%llu segments)\n", a, b,
-							(unsigned long long) (last - first + 1));
-				else if (out == NULL)
-				{
-					segment_name(a, tli, last + 1, v->seg_size);
-					segment_name(b, tli, sf->segno - 1, v->seg_size);
-					add_finding(v, "gap", a, true,
-								"timeline %u: segments %s to %s are missing",
-								tli, a, b);
-				}
-			}
-			in_range = true;
-			first = last = sf->segno;
-		}
-		if (in_range && out != NULL && !v->json)
-		{
-			segment_name(a, tli, first, v->seg_size);
-			segment_name(b, tli, last, v->seg_size);
-			fprintf(out, "  present: %s - %s (%llu segments)\n", a, b,
-					(unsigned long long) (last - first + 1));
-		}
-		else if (!in_range && out != NULL && !v->json)
-			fprintf(out, "  no valid complete segment\n");
-	}
-}
-
-/* JSON: the same ranges, as an array. */
-static void
-print_timelines_json(Verify *v, FILE *out)
-{
-	bool		first_tli = true;
-	int			i = 0;
-
-	fprintf(out, "  \"timelines\": [");
-	while (i < v->nsegments)
-	{
-		TimeLineID	tli = v->segments[i].tli;
-		bool		first_range = true;
-		XLogSegNo	first = 0,
-					last = 0;
-		bool		in_range = false;
-		char		a[MAXFNAMELEN],
-					b[MAXFNAMELEN];
-
-		fprintf(out, "%s\n    {\"timeline\": %u, \"ranges\": [",
-				first_tli ? "" : ",", tli);
-		first_tli = false;
-		for (;; i++)
-		{
-			SegmentFile *sf = i < v->nsegments ? &v->segments[i] : NULL;
-			bool		end = sf == NULL || sf->tli != tli;
-
-			if (!end && (!sf->valid || sf->partial))
-				continue;
-			if (!end && in_range && sf->segno <= last + 1)
-			{
-				last = Max(last, sf->segno);
-				continue;
-			}
-			if (in_range)
-			{
-				segment_name(a, tli, first, v->seg_size);
-				segment_name(b, tli, last, v->seg_size);
-				fprintf(out, "%s{\"first\": \"%s\", \"last\": \"%s\", \"segments\": %llu}",
-						first_range ? "" : ", ", a, b,
-						(unsigned long long) (last - first + 1));
-				first_range = false;
-			}
-			if (end)
-				break;
-			in_range = true;
-			first = last = sf->segno;
-		}
-		fprintf(out, "]}");
-	}
-	fprintf(out, "\n  ],\n");
-}
-
-/*
- * Timeline history files against each other and against the segments.
- * A child's history repeats its parent's; the child's first segment holds
- * the parent's WAL up to the switch point and its own after it; the
- * parent's WAL goes no further than the switch point (else two servers
- * wrote WAL after the branch: a fork).
- */
-static void
-judge_histories(Verify *v)
-{
-	for (int h = 0; h < v->nhistories; h++)
-	{
-		HistoryFile *hf = &v->histories[h];
-		HistoryFile *parent;
-		HistoryEntry *last;
-		XLogSegNo	switch_seg;
-		SegmentFile *child;
-		char		name[MAXFNAMELEN];
-
-		if (hf->nentries == 0)
-			continue;
-		last = &hf->entries[hf->nentries - 1];
-
-		/* the parent's history is the child's, without its last line */
-		parent = find_history(v, last->tli);
-		for (int i = 0; parent != NULL && i < hf->nentries - 1; i++)
-		{
-			if (parent->nentries != hf->nentries - 1 ||
-				parent->entries[i].tli != hf->entries[i].tli ||
-				parent->entries[i].end != hf->entries[i].end)
-			{
-				add_finding(v, "history", hf->file, true,
-							"contradicts %s about timeline %u",
-							parent->file, hf->entries[i].tli);
-				break;
-			}
-		}
-
-		if (v->seg_size == 0)
-			continue;
-		XLByteToSeg(last->end, switch_seg, v->seg_size);
-
-		/* the parent's WAL must end at the switch point */
-		for (int i = 0; i < v->nsegments; i++)
-		{
-			SegmentFile *sf = &v->segments[i];
-
-			if (sf->tli != last->tli || !sf->valid)
-				continue;
-			if (sf->segno == switch_seg && !sf->partial &&
-				sf->summary.end > last->end)
-				add_finding(v, "fork", sf->file, true,
-							"timeline %u goes on after %X/%X, where timeline %u branched from it (%s)",
-							last->tli, LSN_FORMAT_ARGS(last->end), hf->tli,
-							hf->file);
-			else if (sf->segno > switch_seg && !sf->partial)
-				add_finding(v, "fork", sf->file, true,
-							"timeline %u goes on after %X/%X, where timeline %u branched from it (%s)",
-							last->tli, LSN_FORMAT_ARGS(last->end), hf->tli,
-							hf->file);
-			else if (sf->segno == switch_seg &&
-					 sf->summary.end < last->end && !sf->summary.continues)
-				add_finding(v, "history", hf->file, true,
-							"switch point %X/%X lies beyond the end of WAL of timeline %u at %X/%X in %s",
-							LSN_FORMAT_ARGS(last->end), last->tli,
-							LSN_FORMAT_ARGS(sf->summary.end), sf->file);
-		}
-
-		/* the child's first segment switches timeline at the switch point */
-		child = find_segment(v, hf->tli, switch_seg, false);
-		if (child != NULL)
-		{
-			XLogRecPtr	expected = TYPEALIGN(XLOG_BLCKSZ, last->end);
-
-			if (child->own_tli_from != InvalidXLogRecPtr ?
-				child->own_tli_from != expected :
-				child->summary.end > expected)
-				add_finding(v, "history", hf->file, true,
-							"says timeline %u began at %X/%X, but %s holds timeline %u from %X/%X on",
-							hf->tli, LSN_FORMAT_ARGS(last->end), child->file,
-							hf->tli, LSN_FORMAT_ARGS(child->own_tli_from));
-		}
-		else
-		{
-			/* the child's segments must begin at the switch segment */
-			for (int i = 0; i < v->nsegments; i++)
-			{
-				SegmentFile *sf = &v->segments[i];
-
-				if (sf->tli == hf->tli && sf->valid && !sf->partial)
-				{
-					if (sf->segno > switch_seg)
-					{
-						segment_name(name, hf->tli, switch_seg, v->seg_size);
-						add_finding(v, "gap", name, true,
-									"timeline %u begins in segment %s (switch point %X/%X), which is missing",
-									hf->tli, name, LSN_FORMAT_ARGS(last->end));
-					}
-					break;
-				}
-			}
-		}
-	}
-
-	/* every timeline after the first needs its history file */
-	for (int i = 0; i < v->nsegments; i++)
-	{
-		SegmentFile *sf = &v->segments[i];
-		char		name[MAXFNAMELEN];
-
-		if (sf->tli > 1 && sf->valid &&
-			(i == 0 || sf[-1].tli != sf->tli) && find_history(v, sf->tli) == NULL)
-		{
-			TLHistoryFileName(name, sf->tli);
-			add_finding(v, "history", name, true,
-						"timeline %u has segments but no valid history file",
-						sf->tli);
-		}
-	}
-}
-
-/* Files that failed, other systems, forms that differ, .partial files. */
-static void
-judge_segments(Verify *v)
-{
-	for (int i = 0; i < v->nsegments; i++)
-	{
-		SegmentFile *sf = &v->segments[i];
-
-		if (!sf->valid)
-		{
-			add_finding(v, "refused", sf->file, true, "%s", sf->problem);
-			continue;
-		}
-		if (sf->sysid != v->sysid)
-		{
-			add_finding(v, "foreign", sf->file, true,
-						"system identifier %llu differs from %llu (%s)",
-						(unsigned long long) sf->sysid,
-						(unsigned long long) v->sysid, v->sysid_source);
-			sf->valid = false;
-			continue;
-		}
-		if (sf->crc_known)
-		{
-			/* the first valid form is the one the restore path uses */
-			SegmentFile *used = sf;
-
-			for (SegmentFile *o = sf - 1; o >= v->segments && same_segment(o, sf); o--)
-				if (o->valid)
-					used = o;
-			if (used != sf && !EQ_CRC32C(used->crc, sf->crc))
-				add_finding(v, "duplicate", sf->file, true,
-							"contents differ from %s, which the restore path uses",
-							used->file);
-		}
-		if (sf->partial)
-		{
-			SegmentFile *full = find_segment(v, sf->tli, sf->segno, true);
-			bool		branched = false;
-
-			for (int h = 0; h < v->nhistories; h++)
-			{
-				HistoryFile *hf = &v->histories[h];
-
-				if (hf->nentries > 0 &&
-					hf->entries[hf->nentries - 1].tli == sf->tli)
-					branched = true;
-			}
-			add_finding(v, "partial", sf->file, false,
-						"WAL of timeline %u up to %X/%X; %s",
-						sf->tli, LSN_FORMAT_ARGS(sf->summary.end),
-						full ? "the complete segment is present too" :
-						branched ? "the last segment of this timeline at a promotion (a newer timeline branched from it); not needed for replay" :
-						"not yet complete: used by pg_standby only at smart failover");
-		}
-	}
-}
-
-/*
- * Parse "START WAL LOCATION: X/Y (file NAME)" and its like from a backup
- * history file or a backup_label.
- */
-static bool
-parse_backup_start(const char *data, const char *label, XLogRecPtr *lsn,
-				   TimeLineID *tli, XLogRecPtr *stop)
-{
-	const char *p = strstr(data, label);
-	unsigned int hi,
-				lo;
-	char		name[MAXFNAMELEN];
-
-	if (p == NULL ||
-		sscanf(p + strlen(label), "%X/%X (file %24s)", &hi, &lo, name) != 3 ||
-		!IsXLogFileName(name))
-		return false;
-	*lsn = ((uint64) hi << 32) | lo;
-	sscanf(name, "%08X", tli);
-	if (stop != NULL)
-	{
-		p = strstr(data, "STOP WAL LOCATION: ");
-		*stop = InvalidXLogRecPtr;
-		if (p != NULL &&
-			sscanf(p + strlen("STOP WAL LOCATION: "), "%X/%X", &hi, &lo) == 2)
-			*stop = ((uint64) hi << 32) | lo;
-	}
-	return true;
-}
-
-static void
-judge_backups(Verify *v)
-{
-	for (int i = 0; i < v->nbackups; i++)
-	{
-		char		path[MAXPGPATH];
-		char		problem[512];
-		char	   *data;
-		size_t		len;
-		XLogRecPtr	start,
-					stop;
-		TimeLineID	tli;
-
-		snprintf(path, sizeof(path), "%s/%s", v->archive_dir, v->backups[i]);
-		data = read_text_file(path, &len, problem, sizeof(problem));
-		if (data == NULL)
-		{
-			add_finding(v, "refused", v->backups[i], true, "%s", problem);
-			continue;
-		}
-		if (!parse_backup_start(data, "START WAL LOCATION: ", &start, &tli,
-								&stop))
-			add_finding(v, "refused", v->backups[i], true,
-						"not a backup history file: no \"START WAL LOCATION\"");
-		else
-			add_finding(v, "backup", v->backups[i], false,
-						"a base backup on timeline %u: consistent once WAL from %X/%X to %X/%X is replayed",
-						tli, LSN_FORMAT_ARGS(start), LSN_FORMAT_ARGS(stop));
-		pg_free(data);
-	}
-}
-
-/* --from: where replay starts. */
-static void
-resolve_from(Verify *v)
-{
-	char		problem[512];
-	char		path[MAXPGPATH];
-	char	   *data;
-	size_t		len;
-	uint32		log,
-				seg;
-
-	if (IsXLogFileName(v->from))
-	{
-		parse_segment_name(v->from, &v->from_tli, &log, &seg);
-		if (v->seg_size == 0)
-		{
-			v->from_lsn = InvalidXLogRecPtr;
-			return;
-		}
-		v->from_lsn = ((uint64) log << 32) + (uint64) seg * v->seg_size;
-		return;
-	}
-	if (strchr(v->from, '/') == NULL && access(v->from, R_OK) != 0)
-		snprintf(path, sizeof(path), "%s/%s", v->archive_dir, v->from);
-	else
-		strlcpy(path, v->from, sizeof(path));
-	data = read_text_file(path, &len, problem, sizeof(problem));
-	if (data == NULL)
-	{
-		pg_log_error("%s", problem);
-		exit(EXIT_CONFIG_ERROR);
-	}
-	if (!parse_backup_start(data, "START WAL LOCATION: ", &v->from_lsn,
-							&v->from_tli, NULL))
-	{
-		pg_log_error("file \"%s\" is neither a backup history file nor a backup_label",
-					 path);
-		pg_log_error_detail("It has no line \"START WAL LOCATION: X/X (file NAME)\".");
-		exit(EXIT_CONFIG_ERROR);
-	}
-	pg_free(data);
-}
-
-/*
- * Can replay from v->from_lsn on timeline v->from_tli reach the end of the
- * archive?  The server reads each segment from the newest timeline of the
- * target's history that had begun by then (XLogFileReadAnyTLI); the target
- * is the newest timeline in the archive.  Every such segment, up to the
- * last one present on that path, must be present and valid, and its WAL
- * must not end before the next segment.
- */
-static void
-judge_from(Verify *v)
-{
-	TimeLineID	target = 1;
-	HistoryFile *hf;
-	HistoryEntry path[256];
-	int			npath = 0;
-	XLogSegNo	start_seg,
-				last_seg = 0;
-	bool		have_last = false;
-	char		answer[1024];
-	char		name[MAXFNAMELEN];
-	int			from_index = -1;
-
-	v->from_checked = true;
-	for (int i = 0; i < v->nsegments; i++)
-		if (v->segments[i].valid)
-			target = Max(target, v->segments[i].tli);
-	for (int i = 0; i < v->nhistories; i++)
-		if (v->histories[i].nentries > 0)
-			target = Max(target, v->histories[i].tli);
-
-	/* the target's history, oldest first, then the target itself */
-	hf = find_history(v, target);
-	if (hf != NULL)
-		for (int i = 0; i < hf->nentries && npath < lengthof(path) - 1; i++)
-			path[npath++] = hf->entries[i];
-	path[npath].tli = target;
-	path[npath].end = PG_UINT64_MAX;
-	npath++;
-
-	for (int i = 0; i < npath; i++)
-		if (path[i].tli == v->from_tli)
-			from_index = i;
-	if (v->seg_size == 0)
-	{
-		snprintf(answer, sizeof(answer), "the archive holds no valid segment");
-		goto cannot;
-	}
-	if (from_index < 0 || v->from_lsn >= path[from_index].end)
-	{
-		snprintf(answer, sizeof(answer),
-				 "start %X/%X on timeline %u is not on the history of timeline %u, the newest in the archive",
-				 LSN_FORMAT_ARGS(v->from_lsn), v->from_tli, target);
-		goto cannot;
-	}
-
-	XLByteToSeg(v->from_lsn, start_seg, v->seg_size);
-	for (int i = 0; i < v->nsegments; i++)
-	{
-		SegmentFile *sf = &v->segments[i];
-
-		for (int p = from_index; p < npath; p++)
-		{
-			XLogSegNo	begin = 0;
-
-			if (p > 0)
-				XLByteToSeg(path[p - 1].end, begin, v->seg_size);
-			if (sf->valid && !sf->partial && sf->tli == path[p].tli &&
-				sf->segno >= Max(begin, start_seg))
-			{
-				last_seg = have_last ? Max(last_seg, sf->segno) : sf->segno;
-				have_last = true;
-			}
-		}
-	}
-	if (!have_last)
-	{
-		XLogFileName(name, v->from_tli, start_seg, v->seg_size);
-		snprintf(answer, sizeof(answer), "the first segment needed, %s, is not in the archive", name);
-		goto cannot;
-	}
-
-	for (XLogSegNo segno = start_seg; segno <= last_seg; segno++)
-	{
-		TimeLineID	tli = path[from_index].tli;
-		SegmentFile *sf;
-
-		for (int p = from_index + 1; p < npath; p++)
-		{
-			XLogSegNo	begin;
-
-			XLByteToSeg(path[p - 1].end, begin, v->seg_size);
-			if (segno >= begin)
-				tli = path[p].tli;
-		}
-		sf = find_segment(v, tli, segno, true);
-		XLogFileName(name, tli, segno, v->seg_size);
-		if (sf == NULL)
-		{
-			snprintf(answer, sizeof(answer),
-					 "replay stops before %s: missing or refused", name);
-			goto cannot;
-		}
-		if (segno < last_seg && !sf->summary.continues &&
-			!sf->summary.switched &&
-			sf->summary.end < (segno + 1) * (uint64) v->seg_size)
-		{
-			snprintf(answer, sizeof(answer),
-					 "replay stops at %X/%X in %s, where its WAL ends",
-					 LSN_FORMAT_ARGS(sf->summary.end), name);
-			goto cannot;
-		}
-		if (segno == last_seg)
-		{
-			snprintf(answer, sizeof(answer),
-					 "replay from %X/%X on timeline %u reaches %X/%X in %s, the end of the archive on timeline %u",
-					 LSN_FORMAT_ARGS(v->from_lsn), v->from_tli,
-					 LSN_FORMAT_ARGS(sf->summary.end), name, target);
-			v->reaches_end = true;
-			v->from_answer = pg_strdup(answer);
-			return;
-		}
-	}
-cannot:
-	v->reaches_end = false;
-	v->from_answer = pg_strdup(answer);
-}
-
-static void
-print_json_string(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++)
-	{
-		unsigned char c = (unsigned char) *s;
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
-}
-
-static int
-exit_status(const Verify *v)
-{
-	if (v->from_checked && !v->reaches_end)
-		return VERIFY_CANNOT_REPLAY;
-	return v->nproblems > 0 ? VERIFY_PROBLEMS : VERIFY_CLEAN;
-}
-
-static void
-print_report(Verify *v)
-{
-	FILE	   *out = stdout;
-	int			npartial = 0;
-
-	for (int i = 0; i < v->nsegments; i++)
-		npartial += v->segments[i].partial;
-
-	if (v->json)
-	{
-		fprintf(out, "{\n  \"archive\": ");
-		print_json_string(out, v->archive_dir);
-		fprintf(out, ",\n  \"segment_size\": %u,\n  \"system_identifier\": \"%llu\",\n",
-				v->seg_size, (unsigned long long) v->sysid);
-		fprintf(out, "  \"files\": {\"segments\": %d, \"partial\": %d, \"timeline_history\": %d, \"backup_history\": %d, \"other\": %d},\n",
-				v->nsegments - npartial, npartial, v->nhistories,
-				v->nbackups, v->nother);
-		print_timelines_json(v, out);
-		fprintf(out, "  \"findings\": [");
-		for (int i = 0; i < v->nfindings; i++)
-		{
-			Finding    *f = &v->findings[i];
-
-			fprintf(out, "%s\n    {\"kind\": \"%s\", \"problem\": %s, \"file\": ",
-					i > 0 ? "," : "", f->kind, f->problem ? "true" : "false");
-			if (f->file)
-				print_json_string(out, f->file);
-			else
-				fprintf(out, "null");
-			fprintf(out, ", \"message\": ");
-			print_json_string(out, f->message);
-			fprintf(out, "}");
-		}
-		fprintf(out, "\n  ],\n");
-		if (v->from_checked)
-		{
-			fprintf(out, "  \"from\": {\"source\": ");
-			print_json_string(out, v->from);
-			fprintf(out, ", \"timeline\": %u, \"lsn\": \"%X/%X\", \"reaches_end\": %s, \"answer\": ",
-					v->from_tli, LSN_FORMAT_ARGS(v->from_lsn),
-					v->reaches_end ? "true" : "false");
-			print_json_string(out, v->from_answer);
-			fprintf(out, "},\n");
-		}
-		fprintf(out, "  \"problems\": %d,\n  \"status\": %d\n}\n",
-				v->nproblems, exit_status(v));
-		return;
-	}
-
-	fprintf(out, "archive \"%s\": %d segments, %d partial, %d timeline history, %d backup history, %d other files\n",
-			v->archive_dir, v->nsegments - npartial, npartial, v->nhistories,
-			v->nbackups, v->nother);
-	if (v->seg_size != 0)
-		fprintf(out, "segment size %u bytes, system identifier %llu (%s)\n",
-				v->seg_size, (unsigned long long) v->sysid, v->sysid_source);
-	judge_timelines(v, out);
-	for (int i = 0; i < v->nfindings; i++)
-	{
-		Finding    *f = &v->findings[i];
-
-		fprintf(out, "%s: %s%s%s\n", f->kind, f->file ? f->file : "",
-				f->file ? ": " : "", f->message);
-	}
-	if (v->from_checked)
-		fprintf(out, "from %s: %s: %s\n", v->from,
-				v->reaches_end ? "yes" : "no", v->from_answer);
-	if (v->nproblems == 0)
-		fprintf(out, "no problems found\n");
-	else
-		fprintf(out, "%d problem%s found\n", v->nproblems,
-				v->nproblems == 1 ? "" : "s");
-}
-
 bool
 verify_requested(int argc, char **argv)
 {
@@ -1379,14 +626,11 @@ verify_main(int argc, char **argv, const char *prog)
 	for (int i = 0; i < v.nhistories; i++)
 		read_history(&v, &v.histories[i]);
 	judge_segments(&v);
-	judge_timelines(&v, NULL);
+	judge_gaps(&v);
 	judge_histories(&v);
 	judge_backups(&v);
 	if (v.from != NULL)
-	{
-		resolve_from(&v);
 		judge_from(&v);
-	}
 	print_report(&v);
-	return exit_status(&v);
+	return verify_exit_status(&v);
 }
