@@ -18,7 +18,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,6 +25,7 @@
 #include "archive_format.h"
 #include "pg_standby.h"
 #include "restore.h"
+#include "segbuf.h"
 #include "walrecord.h"
 
 /* Chunk size of the copy: large enough that system calls cost nothing. */
@@ -331,32 +331,24 @@ copy_contents(int in_fd, int out_fd, off_t size, char *problem,
  * Check the copy, not the original: the temporary file is ours alone, so
  * what is checked here is exactly what the server will read, whatever
  * happens to the archive meanwhile.  Page headers first, then every record
- * (walrecord.c), in the same mapping.
+ * (walrecord.c), in one buffer read from the copy (segbuf.c).
  */
 static RestoreResult
 check_copy(int fd, off_t size, const SegmentExpectation *expect,
 		   char *problem, size_t problem_size)
 {
+	WalRecordSummary summary;
 	char	   *contents;
-	bool		ok;
 
-	contents = mmap(NULL, size, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
-	if (contents == MAP_FAILED)
-	{
-		set_problem(problem, problem_size, "could not map file \"%s\": %m", temporary_path);
+	contents = read_whole_segment(fd, size, problem, problem_size);
+	if (contents == NULL)
 		return RESTORE_COPY_ERROR;
-	}
-	ok = check_segment_contents(expect, contents, size, problem,
-								problem_size);
-	if (ok)
-	{
-		WalRecordSummary summary;
-
-		ok = check_segment_records(contents, size, &summary, problem,
-								   problem_size);
-	}
-	munmap(contents, size);
-	return ok ? RESTORE_DONE : RESTORE_INVALID;
+	if (!check_segment_contents(expect, contents, size, problem,
+								problem_size) ||
+		!check_segment_records(contents, size, &summary, problem,
+							   problem_size))
+		return RESTORE_INVALID;
+	return RESTORE_DONE;
 }
 
 /* Where decompressed data goes: our temporary file. */

@@ -10,9 +10,9 @@
  * verify_judge.c judges the archive as a whole and verify_report.c prints
  * the report; the exit status is the verdict (verify.h).
  *
- * Only one segment is held at a time (mapped, or decompressed into an
- * anonymous memory file), so memory does not grow with the archive; the
- * list of file names does.
+ * Only one segment is held at a time (read into one buffer, segbuf.c, after
+ * decompression into an anonymous memory file), so memory does not grow
+ * with the archive; the list of file names does.
  *
  *-------------------------------------------------------------------------
  */
@@ -29,6 +29,7 @@
 #include "common/logging.h"
 #include "getopt_long.h"
 #include "pg_standby.h"
+#include "segbuf.h"
 #include "verify.h"
 #include "verify_internal.h"
 #include "walfile.h"
@@ -390,7 +391,7 @@ check_segment(Verify *v, SegmentFile *sf, int mem_fd)
 	char		path[MAXPGPATH];
 	char		problem[512];
 	struct stat st;
-	char	   *contents = MAP_FAILED;
+	char	   *contents = NULL;
 	uint64		size = 0;
 	uint32		seg_size;
 	bool		ok = false;
@@ -415,20 +416,20 @@ check_segment(Verify *v, SegmentFile *sf, int mem_fd)
 		if (size < XLOG_BLCKSZ)
 			snprintf(problem, sizeof(problem), "file has %llu bytes",
 					 (unsigned long long) size);
+		else if (size > WalSegMaxSize)
+			snprintf(problem, sizeof(problem),
+					 "file has %llu bytes, more than any WAL segment",
+					 (unsigned long long) size);
 		else
-			contents = mmap(NULL, size, PROT_READ, MAP_SHARED | MAP_POPULATE,
-							fd, 0);
+			contents = read_whole_segment(fd, size, problem, sizeof(problem));
 	}
 	else if ((size = load_segment(v, sf, fd, mem_fd, problem,
 								  sizeof(problem))) != 0)
-		contents = mmap(NULL, size, PROT_READ, MAP_SHARED | MAP_POPULATE,
-						mem_fd, 0);
+		contents = read_whole_segment(mem_fd, size, problem, sizeof(problem));
 	if (fd >= 0)
 		close(fd);
-	if (size != 0 && contents == MAP_FAILED && problem[0] == '\0')
-		snprintf(problem, sizeof(problem), "could not map file: %m");
 
-	if (contents != MAP_FAILED &&
+	if (contents != NULL &&
 		check_first_page(&expect, contents, size, &seg_size, problem,
 						 sizeof(problem)))
 	{
@@ -462,8 +463,6 @@ check_segment(Verify *v, SegmentFile *sf, int mem_fd)
 			sf->crc_known = true;
 		}
 	}
-	if (contents != MAP_FAILED)
-		munmap(contents, size);
 
 	sf->valid = ok;
 	if (!ok)
