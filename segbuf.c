@@ -8,7 +8,7 @@
  * offers them, costs less than mapping it: a mapping of the page cache is
  * made of 4 kB pages, and touching 4096 of them for a 16 MB segment costs
  * a TLB miss each, which in a virtual machine is several times a memory
- * access (bench/08-verify.sh: half the CPU time of --verify went there).
+ * access (bench/09-verify.sh: half the CPU time of --verify went there).
  * The buffer is ours alone, so what is checked cannot change afterwards.
  *
  *-------------------------------------------------------------------------
@@ -18,6 +18,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "pg_standby.h"
 #include "segbuf.h"
 
 /* Huge pages are 2 MB on the machines we run on; alignment to it lets the
@@ -46,7 +47,7 @@ read_whole_segment(int fd, size_t size, char *problem, size_t problem_size)
 		buffer_size = buffer ? rounded : 0;
 		if (buffer == NULL)
 		{
-			snprintf(problem, problem_size, "out of memory");
+			set_problem(problem, problem_size, "out of memory");
 			return NULL;
 		}
 #ifdef MADV_HUGEPAGE
@@ -61,12 +62,12 @@ read_whole_segment(int fd, size_t size, char *problem, size_t problem_size)
 			continue;
 		if (n < 0)
 		{
-			snprintf(problem, problem_size, "could not read file: %m");
+			set_problem(problem, problem_size, "could not read file: %m");
 			return NULL;
 		}
 		if (n == 0)
 		{
-			snprintf(problem, problem_size, "file shrank to %zu bytes while being read",
+			set_problem(problem, problem_size, "file shrank to %zu bytes while being read",
 					 done);
 			return NULL;
 		}

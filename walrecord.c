@@ -32,6 +32,7 @@
 #include "access/xlog_internal.h"
 #include "access/xlogrecord.h"
 #include "catalog/pg_control.h"
+#include "pg_standby.h"
 #include "port/pg_crc32c.h"
 #include "walrecord.h"
 
@@ -62,7 +63,7 @@ typedef struct RecordWalk
 	size_t		problem_size;
 } RecordWalk;
 
-#define PROBLEM(walk, ...) snprintf((walk)->problem, (walk)->problem_size, __VA_ARGS__)
+#define PROBLEM(walk, ...) set_problem((walk)->problem, (walk)->problem_size, __VA_ARGS__)
 
 /*
  * Are these bytes all zero?  One pass over them, a 64-byte block at a time,

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Benchmark 8: pg_standby --verify over a whole archive.  BENCH_SEGMENTS
+# Benchmark 9: pg_standby --verify over a whole archive.  BENCH_SEGMENTS
 # segments of the fixture's pgbench workload (64: 1 GiB), plain and in each
 # compression (gzip -6, lz4 -1, zstd -3: the tools' defaults), verified by
 # pg_standby --verify; beside it, in the same rounds, pg_waldump over the
@@ -15,7 +15,7 @@ bench_init "$0" "$@"
 bench_param BENCH_REPS_VERIFY 5 1
 fixture
 
-work=$BENCH_DIR/08
+work=$BENCH_DIR/09
 rm -rf "$work"
 mkdir -p "$work/plain"
 ls "$FIXTURE/archive" | grep -E '^[0-9A-F]{24}$' |
@@ -28,14 +28,14 @@ while read -r s; do
 done <"$work/backlog"
 
 declare -A ext=([gzip]=gz [lz4]=lz4 [zstd]=zst)
-log "08: compressing $nseg segments with gzip, lz4 and zstd"
+log "09: compressing $nseg segments with gzip, lz4 and zstd"
 for format in gzip lz4 zstd; do
 	e=${ext[$format]}
 	mkdir "$work/$e"
 	xargs -P 2 -I{} sh -c "$format -q -c '$work/plain/{}' >'$work/$e/{}.$e'" <"$work/backlog"
 done
 
-log "08: verify $nseg segments ($first … $last), $BENCH_REPS_VERIFY runs per method"
+log "09: verify $nseg segments ($first … $last), $BENCH_REPS_VERIFY runs per method"
 report=$work/report
 methods=(-m "pg_standby --verify (plain)" -x 0 -o "$report" "$PG_STANDBY" --verify="$work/plain" ';;'
 	-m "pg_waldump -q (plain)" -x 0 "$PG_BIN/pg_waldump" -q -p "$work/plain" "$first" "$last" ';;')
@@ -54,7 +54,7 @@ peak_rss() {	# DIR: maximum resident set size of pg_standby --verify, in MiB
 }
 
 echo
-echo "### 8. Verifying an archive"
+echo "### 9. Verifying an archive"
 echo
 echo "$nseg segments ($first … $last, $((nseg * 16)) MiB) of the fixture's pgbench workload; $BENCH_REPS_VERIFY runs per method"
 echo "after one warm-up round, round-robin in random order, page cache warm; wall-clock time of the whole run."
