@@ -68,7 +68,7 @@ read_whole_segment(int fd, size_t size, char *problem, size_t problem_size)
 		if (n == 0)
 		{
 			set_problem(problem, problem_size, "file shrank to %zu bytes while being read",
-					 done);
+						done);
 			return NULL;
 		}
 		done += n;

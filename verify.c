@@ -44,6 +44,7 @@ usage_error(void)
 	pg_log_error_hint("Try \"%s --help\" for more information.", progname);
 	exit(EXIT_CONFIG_ERROR);
 }
+
 /* Add a finding to the report; a problem counts against the archive. */
 void
 add_finding(Verify *v, const char *kind, const char *file, bool problem,
@@ -66,6 +67,7 @@ add_finding(Verify *v, const char *kind, const char *file, bool problem,
 	if (problem)
 		v->nproblems++;
 }
+
 /*
  * Parse a segment file name with an optional compression suffix and an
  * optional ".partial".
@@ -129,6 +131,7 @@ compare_names(const void *a, const void *b)
 {
 	return strcmp(*(char *const *) a, *(char *const *) b);
 }
+
 /* Read the archive directory into the lists of files, sorted. */
 static void
 list_archive(Verify *v)
@@ -191,6 +194,7 @@ list_archive(Verify *v)
 	if (v->nbackups > 0)
 		qsort(v->backups, v->nbackups, sizeof(char *), compare_names);
 }
+
 /*
  * Read a small text file (history, backup history, backup_label) whole.
  * Returns NULL, with the reason in "problem", if it cannot be read.
@@ -232,6 +236,7 @@ read_text_file(const char *path, size_t *len, char *problem,
 	*len = n;
 	return data;
 }
+
 /* Read and check a timeline history file; its entries on success. */
 static bool
 read_history(Verify *v, HistoryFile *hf)
@@ -281,6 +286,7 @@ read_history(Verify *v, HistoryFile *hf)
 	}
 	return true;
 }
+
 /*
  * Put the contents of a compressed or .partial segment into "mem_fd" as
  * the restore path would hand them over: decompressed, and a .partial
@@ -359,6 +365,7 @@ load_segment(Verify *v, SegmentFile *sf, int in_fd, int mem_fd,
 	}
 	return size;
 }
+
 /* The first page of "sf" whose header carries the file's own timeline. */
 static XLogRecPtr
 first_page_of_own_timeline(const SegmentFile *sf, const char *contents,
@@ -375,6 +382,7 @@ first_page_of_own_timeline(const SegmentFile *sf, const char *contents,
 	}
 	return InvalidXLogRecPtr;
 }
+
 /* Two complete forms of one segment? */
 bool
 same_segment(const SegmentFile *a, const SegmentFile *b)
@@ -382,6 +390,7 @@ same_segment(const SegmentFile *a, const SegmentFile *b)
 	return a->tli == b->tli && a->log == b->log && a->seg == b->seg &&
 		!a->partial && !b->partial;
 }
+
 /* Check one segment file completely, as the restore path would. */
 static void
 check_segment(Verify *v, SegmentFile *sf, int mem_fd)
@@ -468,6 +477,7 @@ check_segment(Verify *v, SegmentFile *sf, int mem_fd)
 	if (!ok)
 		sf->problem = pg_strdup(problem);
 }
+
 /* The progress line, on a terminal only, at most five times a second. */
 static void
 report_progress(int done, int total, uint64 bytes, bool finished)
@@ -489,6 +499,7 @@ report_progress(int done, int total, uint64 bytes, bool finished)
 		fprintf(stderr, "\rverifying: %d/%d files, %llu MB checked",
 				done, total, (unsigned long long) (bytes >> 20));
 }
+
 /* Read the system identifier of a data directory's pg_control. */
 static uint64
 data_directory_system_identifier(const char *datadir)

@@ -44,6 +44,7 @@ find_history(Verify *v, TimeLineID tli)
 	}
 	return NULL;
 }
+
 /*
  * The ranges of consecutive valid complete segments, timeline by timeline:
  * call with *pos = 0, then again while it returns true.
@@ -227,6 +228,7 @@ judge_histories(Verify *v)
 		}
 	}
 }
+
 /* Files that failed, other systems, forms that differ, .partial files. */
 void
 judge_segments(Verify *v)
@@ -284,6 +286,7 @@ judge_segments(Verify *v)
 		}
 	}
 }
+
 /*
  * Parse "START WAL LOCATION: X/Y (file NAME)" and its like from a backup
  * history file or a backup_label.
@@ -344,6 +347,7 @@ judge_backups(Verify *v)
 		pg_free(data);
 	}
 }
+
 /* --from: where replay starts. */
 static void
 resolve_from(Verify *v)
@@ -386,6 +390,7 @@ resolve_from(Verify *v)
 	}
 	pg_free(data);
 }
+
 /*
  * Can replay from v->from_lsn on timeline v->from_tli reach the end of the
  * archive?  The server reads each segment from the newest timeline of the

@@ -28,6 +28,7 @@ print_json_string(FILE *out, const char *s)
 	}
 	fputc('"', out);
 }
+
 /* Per timeline, the ranges of segments present. */
 static void
 print_ranges(const Verify *v, FILE *out)

@@ -262,9 +262,9 @@ continue_record(RecordWalk *walk, uint32 page_offset,
 	if (!(hdr->xlp_info & XLP_FIRST_IS_CONTRECORD))
 	{
 		/*
-		 * A record cut by a crash is followed by a page that says so; the
-		 * WAL goes on there (XLOG_OVERWRITE_CONTRECORD).  Zeros: the WAL
-		 * ends with an incomplete record.
+		 * A record cut by a crash is followed by a page that says so; the WAL
+		 * goes on there (XLOG_OVERWRITE_CONTRECORD).  Zeros: the WAL ends
+		 * with an incomplete record.
 		 */
 		if (hdr->xlp_info & XLP_FIRST_IS_OVERWRITE_CONTRECORD)
 		{
