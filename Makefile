@@ -69,8 +69,8 @@ PG_LIBS = $(COMPRESSION_LIBS)
 # each for FUZZ_SECONDS from the seed corpus in fuzz/corpus/.
 FUZZ_TARGETS = fuzz/fuzz_decompress fuzz/fuzz_names fuzz/fuzz_options fuzz/fuzz_records \
 	fuzz/fuzz_segment
-FUZZ_SOURCES = cleanup.c datadir.c decompress.c promote.c readahead.c restore.c segbuf.c serverconf.c trigger.c \
-	verify.c verify_judge.c verify_report.c wait.c walfile.c walrecord.c
+FUZZ_SOURCES = archive_format.c cleanup.c datadir.c promote.c readahead.c restore.c segbuf.c serverconf.c \
+	trigger.c verify.c verify_judge.c verify_report.c wait.c walfile.c walrecord.c
 FUZZ_HEADERS = $(wildcard *.h)
 FUZZ_CC = clang
 FUZZ_CFLAGS = -DFRONTEND -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \

@@ -374,9 +374,9 @@ write_decoded(void *arg, const char *data, size_t len)
 /*
  * Decompress a compressed segment into out_fd, by the rule pg_standby_archive
  * follows too (archive_format.c).  A stream that stops short is still being
- * written.
+ * written.  pg_standby --verify decompresses the same way (verify.c).
  */
-static RestoreResult
+RestoreResult
 decompress_segment(pg_compress_algorithm compression, int in_fd, int out_fd,
 				   uint64 *size, char *problem, size_t problem_size)
 {

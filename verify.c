@@ -304,10 +304,10 @@ load_segment(Verify *v, SegmentFile *sf, int in_fd, int mem_fd,
 		snprintf(problem, problem_size, "could not reset memory file: %m");
 		return 0;
 	}
-	if (sf->format->compression != ARCHIVE_PLAIN)
+	if (sf->format->algorithm != PG_COMPRESSION_NONE)
 	{
-		result = decompress_file(sf->format->compression, in_fd, mem_fd,
-								 &size, problem, problem_size);
+		result = decompress_segment(sf->format->algorithm, in_fd, mem_fd,
+									&size, problem, problem_size);
 		if (result == RESTORE_INCOMPLETE && !sf->partial)
 		{
 			snprintf(problem, problem_size,
@@ -419,7 +419,7 @@ check_segment(Verify *v, SegmentFile *sf, int mem_fd)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) != 0)
 		snprintf(problem, sizeof(problem), "could not open file: %m");
-	else if (sf->format->compression == ARCHIVE_PLAIN && !sf->partial)
+	else if (sf->format->algorithm == PG_COMPRESSION_NONE && !sf->partial)
 	{
 		size = st.st_size;
 		if (size < XLOG_BLCKSZ)

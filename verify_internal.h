@@ -10,7 +10,8 @@
 #define VERIFY_INTERNAL_H
 
 #include "access/xlogdefs.h"
-#include "decompress.h"
+#include "archive_format.h"
+#include "restore.h"
 #include "port/pg_crc32c.h"
 #include "walrecord.h"
 
