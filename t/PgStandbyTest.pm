@@ -12,7 +12,7 @@ use IPC::Run;
 use Time::HiRes qw(time usleep);
 
 our @EXPORT_OK = qw(pg_standby_binary run_pg_standby wait_until
-  log_position log_since restored_regex record_to_damage);
+  log_position log_since restored_regex read_binary write_binary place record_to_damage);
 
 # PG_STANDBY_WRAPPER runs pg_standby under a checker such as valgrind (see
 # .ci/run); it must keep pg_standby's stdout, stderr and exit status.
@@ -89,6 +89,38 @@ sub restored_regex
 {
 	my ($segment) = @_;
 	return qr/restored log file "$segment" from archive/;
+}
+
+# A file's bytes.
+sub read_binary
+{
+	my ($path) = @_;
+	open(my $fh, '<', $path) or die "could not open \"$path\": $!";
+	binmode $fh;
+	local $/;
+	my $data = <$fh>;
+	close $fh;
+	return $data;
+}
+
+sub write_binary
+{
+	my ($path, $data) = @_;
+	open(my $fh, '>', $path) or die "could not open \"$path\": $!";
+	binmode $fh;
+	print $fh $data or die "could not write \"$path\": $!";
+	close $fh or die "could not close \"$path\": $!";
+	return;
+}
+
+# Put $data in place as $path atomically, as an archiver would: a
+# temporary name, then a rename.
+sub place
+{
+	my ($path, $data) = @_;
+	write_binary("$path.tmp", $data);
+	rename("$path.tmp", $path) or die "could not rename to \"$path\": $!";
+	return;
 }
 
 # A record of the WAL segment at $path whose data lies on one page, not
