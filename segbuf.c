@@ -8,7 +8,7 @@
  * offers them, costs less than mapping it: a mapping of the page cache is
  * made of 4 kB pages, and touching 4096 of them for a 16 MB segment costs
  * a TLB miss each, which in a virtual machine is several times a memory
- * access (bench/09-verify.sh: half the CPU time of --verify went there).
+ * access (bench/10-verify.sh: half the CPU time of --verify went there).
  * The buffer is ours alone, so what is checked cannot change afterwards.
  *
  *-------------------------------------------------------------------------

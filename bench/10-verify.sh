@@ -1,5 +1,5 @@
 #!/bin/bash
-# Benchmark 9: pg_standby --verify over a whole archive.  BENCH_SEGMENTS
+# Benchmark 10: pg_standby --verify over a whole archive.  BENCH_SEGMENTS
 # segments of the fixture's pgbench workload (64: 1 GiB), plain and in each
 # compression (gzip -6, lz4 -1, zstd -3: the tools' defaults), verified by
 # pg_standby --verify; beside it, in the same rounds, pg_waldump over the
@@ -54,7 +54,7 @@ peak_rss() {	# DIR: maximum resident set size of pg_standby --verify, in MiB
 }
 
 echo
-echo "### 9. Verifying an archive"
+echo "### 10. Verifying an archive"
 echo
 echo "$nseg segments ($first … $last, $((nseg * 16)) MiB) of the fixture's pgbench workload; $BENCH_REPS_VERIFY runs per method"
 echo "after one warm-up round, round-robin in random order, page cache warm; wall-clock time of the whole run."
