@@ -17,10 +17,15 @@ OBJS = \
 	promote.o \
 	readahead.o \
 	restore.o \
+	segbuf.o \
 	serverconf.o \
 	trigger.o \
+	verify.o \
+	verify_judge.o \
+	verify_report.o \
 	wait.o \
-	walfile.o
+	walfile.o \
+	walrecord.o
 
 PG_LIBS_INTERNAL = -L$(top_builddir)/src/fe_utils -L$(pkglibdir) -lpgfeutils
 
@@ -33,8 +38,10 @@ EXTRA_CLEAN = tmp_regress
 
 # libFuzzer targets (clang): "make fuzz" builds them, "make fuzz-run" runs
 # each for FUZZ_SECONDS from the seed corpus in fuzz/corpus/.
-FUZZ_TARGETS = fuzz/fuzz_decompress fuzz/fuzz_names fuzz/fuzz_options fuzz/fuzz_segment
-FUZZ_SOURCES = archive_format.c cleanup.c datadir.c promote.c readahead.c restore.c serverconf.c trigger.c wait.c walfile.c
+FUZZ_TARGETS = fuzz/fuzz_decompress fuzz/fuzz_names fuzz/fuzz_options fuzz/fuzz_records \
+	fuzz/fuzz_segment
+FUZZ_SOURCES = archive_format.c cleanup.c datadir.c promote.c readahead.c restore.c segbuf.c serverconf.c \
+	trigger.c verify.c verify_judge.c verify_report.c wait.c walfile.c walrecord.c
 FUZZ_HEADERS = $(wildcard *.h)
 FUZZ_CC = clang
 FUZZ_CFLAGS = -DFRONTEND -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
@@ -135,7 +142,7 @@ pg_standby_archive$(DLSUFFIX): override LDFLAGS := $(call no_sanitizers,$(LDFLAG
 
 fuzz: $(FUZZ_TARGETS)
 
-fuzz/fuzz_decompress fuzz/fuzz_names fuzz/fuzz_segment: fuzz/%: fuzz/%.c $(FUZZ_SOURCES) $(FUZZ_HEADERS)
+fuzz/fuzz_decompress fuzz/fuzz_names fuzz/fuzz_records fuzz/fuzz_segment: fuzz/%: fuzz/%.c $(FUZZ_SOURCES) $(FUZZ_HEADERS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(CPPFLAGS) -o $@ $< $(FUZZ_SOURCES) -L$(pkglibdir) -lpgcommon -lpgport -lm $(COMPRESSION_LIBS)
 
 fuzz/fuzz_options: fuzz/fuzz_options.c pg_standby.c $(FUZZ_SOURCES) $(FUZZ_HEADERS)

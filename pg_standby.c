@@ -36,6 +36,7 @@
 #include "restore.h"
 #include "serverconf.h"
 #include "trigger.h"
+#include "verify.h"
 #include "wait.h"
 
 /* PostgreSQL 18 replaced pg_attribute_noreturn() with pg_noreturn. */
@@ -113,6 +114,7 @@ usage(void)
 		   progname);
 	printf(_("Usage:\n"));
 	printf(_("  %s [OPTION]... ARCHIVELOCATION NEXTWALFILE XLOGFILEPATH [RESTARTWALFILE]\n"), progname);
+	printf(_("  %s --verify=ARCHIVELOCATION [VERIFY OPTION]...\n"), progname);
 	printf(_("\nOptions:\n"));
 	printf(_("  -c, --copy               copy files from the archive (always done)\n"));
 	printf(_("  -d, --debug              explain every step on stderr\n"));
@@ -130,6 +132,14 @@ usage(void)
 	printf(_("  -w, --max-wait=SECS      stop waiting after SECS (default 0: no limit)\n"));
 	printf(_("  -V, --version            output version information, then exit\n"));
 	printf(_("  -?, --help               show this help, then exit\n"));
+	printf(_("\nVerify options (check a whole archive, and exit):\n"));
+	printf(_("      --verify=ARCHIVELOCATION  check every segment and history file in it\n"));
+	printf(_("      --from=START         can WAL from START replay to the end of the archive?\n"
+			 "                           START: a segment name, a backup history file or\n"
+			 "                           a backup_label\n"));
+	printf(_("      --format=FORMAT      report as \"text\" (default) or \"json\"\n"));
+	printf(_("      --system-identifier=ID  segments of another system are reported\n"));
+	printf(_("  -D, --pgdata=DATADIR     take the system identifier from DATADIR\n"));
 	printf(_("\nA segment NAME is restored from the first of these found in ARCHIVELOCATION:\n "));
 	for (int i = 0; i < num_archive_formats; i++)
 	{
@@ -147,7 +157,10 @@ usage(void)
 			 "  254  configuration error (the server stops instead of promoting)\n"
 			 "  255  a present file could not be copied, even after -r retries, the\n"
 			 "       server (postmaster or the process that ran pg_standby) has exited,\n"
-			 "       or an unexpected exit such as out of memory (the server stops)\n"));
+			 "       or an unexpected exit such as out of memory (the server stops)\n"
+			 "With --verify: 0 no problem found, 2 problems found (listed), 3 replay from\n"
+			 "--from cannot reach the end of the archive, 254 usage error or unreadable\n"
+			 "archive.\n"));
 	printf(_("\nMain intended use as restore_command in postgresql.conf:\n"
 			 "  restore_command = 'pg_standby [OPTION]... ARCHIVELOCATION %%f %%p %%r'\n"
 			 "e.g.\n"
@@ -879,6 +892,9 @@ main(int argc, char **argv)
 			exit_with_status(0);
 		}
 	}
+
+	if (verify_requested(argc, argv))
+		return verify_main(argc, argv, progname);
 
 	restore_handle_termination_signals();
 	handle_failover_signals();

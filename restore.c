@@ -18,7 +18,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,6 +26,8 @@
 #include "common/logging.h"
 #include "pg_standby.h"
 #include "restore.h"
+#include "segbuf.h"
+#include "walrecord.h"
 
 /* Chunk size of the copy: large enough that system calls cost nothing. */
 #define COPY_CHUNK_SIZE		(1024 * 1024)
@@ -336,24 +337,25 @@ copy_contents(int in_fd, int out_fd, off_t size, char *problem,
 /*
  * Check the copy, not the original: the temporary file is ours alone, so
  * what is checked here is exactly what the server will read, whatever
- * happens to the archive meanwhile.
+ * happens to the archive meanwhile.  Page headers first, then every record
+ * (walrecord.c), in one buffer read from the copy (segbuf.c).
  */
 static RestoreResult
 check_copy(int fd, off_t size, const SegmentExpectation *expect,
 		   char *problem, size_t problem_size)
 {
+	WalRecordSummary summary;
 	char	   *contents;
-	bool		ok;
 
-	contents = mmap(NULL, size, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
-	if (contents == MAP_FAILED)
-	{
-		set_problem(problem, problem_size, "could not map file \"%s\": %m", temporary_path);
+	contents = read_whole_segment(fd, size, problem, problem_size);
+	if (contents == NULL)
 		return RESTORE_COPY_ERROR;
-	}
-	ok = check_segment_contents(expect, contents, size, problem, problem_size);
-	munmap(contents, size);
-	return ok ? RESTORE_DONE : RESTORE_INVALID;
+	if (!check_segment_contents(expect, contents, size, problem,
+								problem_size) ||
+		!check_segment_records(contents, size, &summary, problem,
+							   problem_size))
+		return RESTORE_INVALID;
+	return RESTORE_DONE;
 }
 
 /* Where decompressed data goes: our temporary file. */
@@ -379,9 +381,9 @@ write_decoded(void *arg, const char *data, size_t len)
 /*
  * Decompress a compressed segment into out_fd, by the rule pg_standby_archive
  * follows too (archive_format.c).  A stream that stops short is still being
- * written.
+ * written.  pg_standby --verify decompresses the same way (verify.c).
  */
-static RestoreResult
+RestoreResult
 decompress_segment(pg_compress_algorithm compression, int in_fd, int out_fd,
 				   uint64 *size, char *problem, size_t problem_size)
 {
@@ -586,11 +588,12 @@ restore_segment(const char *archive_dir, const SegmentExpectation *expect,
  * file that a restartpoint renamed to a future name, has the page addresses
  * of its old name and is never taken for it.
  *
- * "written_to_end" also requires a header on every page: in archive
- * recovery the server ends recovery where the WAL it reads ends, so a
- * segment that ends in zeros (one being written when a base backup copied
- * it, or one switched early) could end recovery there; only a segment
- * written to its last page is sure to end where the next one begins.
+ * "written_to_end" also requires that the segment's WAL goes on in the
+ * next one: in archive recovery the server ends recovery where the WAL it
+ * reads ends, so a segment whose WAL simply stops (one being written when a
+ * base backup copied it) could end recovery there.  The record walk tells:
+ * the WAL ends with an XLOG_SWITCH record, or its last record continues
+ * into the next segment.
  */
 bool
 segment_in_server_wal(const char *restore_path,
@@ -600,6 +603,7 @@ segment_in_server_wal(const char *restore_path,
 	char		problem[256] = "";
 	struct stat st;
 	char	   *contents;
+	WalRecordSummary summary;
 	bool		valid;
 	int			fd;
 
@@ -618,25 +622,19 @@ segment_in_server_wal(const char *restore_path,
 		close(fd);
 		return false;
 	}
-	contents = mmap(NULL, st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	contents = read_whole_segment(fd, st.st_size, problem, sizeof(problem));
 	close(fd);
-	if (contents == MAP_FAILED)
-		return false;
-	valid = check_segment_contents(expect, contents, st.st_size, problem,
-								   sizeof(problem));
-
-	/* zero pages come only at the end: look at the last one */
-	if (valid && written_to_end)
+	valid = contents != NULL &&
+		check_segment_contents(expect, contents, st.st_size, problem,
+							   sizeof(problem)) &&
+		check_segment_records(contents, st.st_size, &summary, problem,
+							  sizeof(problem));
+	if (valid && written_to_end && !summary.switched && !summary.continues)
 	{
-		const char *last_page = contents + st.st_size - XLOG_BLCKSZ;
-
-		valid = last_page[0] != 0 ||
-			memcmp(last_page, last_page + 1, XLOG_BLCKSZ - 1) != 0;
-		if (!valid)
-			strlcpy(problem, "it ends in zeros, and could end recovery early",
-					sizeof(problem));
+		valid = false;
+		strlcpy(problem, "its WAL ends inside it, and could end recovery early",
+				sizeof(problem));
 	}
-	munmap(contents, st.st_size);
 	if (!valid)
 		pg_log_debug("not using \"%s\": %s", path, problem);
 	return valid;

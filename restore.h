@@ -8,6 +8,7 @@
 #ifndef RESTORE_H
 #define RESTORE_H
 
+#include "common/compression.h"
 #include "walfile.h"
 
 /* Outcome of one attempt to restore a file. */
@@ -34,6 +35,9 @@ extern RestoreResult restore_segment(const char *archive_dir,
 extern bool segment_in_server_wal(const char *restore_path,
 								  const SegmentExpectation *expect,
 								  bool written_to_end);
+extern RestoreResult decompress_segment(pg_compress_algorithm compression,
+										int in_fd, int out_fd, uint64 *size,
+										char *problem, size_t problem_size);
 extern RestoreResult restore_history(const char *archive_path,
 									 const char *restore_path,
 									 WalFileKind kind, TimeLineID file_tli,

@@ -36,7 +36,7 @@ start=$(date +%s)
 } | tee "$results"
 
 for script in 01-restore-cost 02-arrival-latency 03-replication-lag 04-failover \
-	05-catch-up 06-compressed 07-archive-throughput 08-server-settings; do
+	05-catch-up 06-compressed 07-archive-throughput 08-server-settings 10-verify; do
 	bash "$bench_top/bench/$script.sh" | tee -a "$results"
 done
 

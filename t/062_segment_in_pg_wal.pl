@@ -13,8 +13,9 @@
 #  2. the same in standby mode, with a segment that ends in zeros (the
 #     server retries there, so any valid segment will do);
 #  3. a recycled segment (an older segment's file under the requested name)
-#     and 4. in archive recovery, a segment that ends in zeros (which could
-#     end recovery early): pg_standby keeps waiting, recovery does not end,
+#     and 4. in archive recovery, a segment whose WAL stops inside it (a copy
+#     of one still being written, which could end recovery early):
+#     pg_standby keeps waiting, recovery does not end,
 #     and the segment is replayed once it is back in the archive.
 use strict;
 use warnings;

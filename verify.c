@@ -1,0 +1,646 @@
+/*-------------------------------------------------------------------------
+ *
+ * verify.c
+ *	  pg_standby --verify ARCHIVE: check every file of an archive directory
+ *	  with the restore path's own checks.
+ *
+ * Every segment (plain, compressed, .partial) gets the page header checks
+ * of walfile.c and the record checks of walrecord.c, as the restore path
+ * would apply them; timeline history files are parsed.  Then
+ * verify_judge.c judges the archive as a whole and verify_report.c prints
+ * the report; the exit status is the verdict (verify.h).
+ *
+ * Only one segment is held at a time (read into one buffer, segbuf.c, after
+ * decompression into an anonymous memory file), so memory does not grow
+ * with the archive; the list of file names does.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres_fe.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "access/xlog_internal.h"
+#include "common/logging.h"
+#include "getopt_long.h"
+#include "pg_standby.h"
+#include "segbuf.h"
+#include "verify.h"
+#include "verify_internal.h"
+#include "walfile.h"
+
+static const char *progname;
+
+static const char *progname;
+
+static void
+usage_error(void)
+{
+	pg_log_error_hint("Try \"%s --help\" for more information.", progname);
+	exit(EXIT_CONFIG_ERROR);
+}
+
+/* Add a finding to the report; a problem counts against the archive. */
+void
+add_finding(Verify *v, const char *kind, const char *file, bool problem,
+			const char *fmt,...)
+{
+	Finding    *f;
+	char		message[1024];
+	va_list		args;
+
+	va_start(args, fmt);
+	vsnprintf(message, sizeof(message), fmt, args);
+	va_end(args);
+	v->findings = pg_realloc(v->findings,
+							 (v->nfindings + 1) * sizeof(Finding));
+	f = &v->findings[v->nfindings++];
+	f->kind = kind;
+	f->file = file ? pg_strdup(file) : NULL;
+	f->message = pg_strdup(message);
+	f->problem = problem;
+	if (problem)
+		v->nproblems++;
+}
+
+/*
+ * Parse a segment file name with an optional compression suffix and an
+ * optional ".partial".
+ */
+static bool
+parse_archived_segment(const char *file, SegmentFile *sf)
+{
+	char		name[XLOG_FNAME_LEN + 1];
+	const char *suffix = file + XLOG_FNAME_LEN;
+
+	if (strlen(file) < XLOG_FNAME_LEN)
+		return false;
+	memcpy(name, file, XLOG_FNAME_LEN);
+	name[XLOG_FNAME_LEN] = '\0';
+	if (!parse_segment_name(name, &sf->tli, &sf->log, &sf->seg))
+		return false;
+	for (int i = 0; i < num_archive_formats; i++)
+	{
+		size_t		len = strlen(archive_formats[i].suffix);
+		const char *tail = suffix + len;
+
+		if (strncmp(suffix, archive_formats[i].suffix, len) == 0 &&
+			(*tail == '\0' || strcmp(tail, ".partial") == 0))
+		{
+			sf->format = &archive_formats[i];
+			sf->partial = *tail != '\0';
+			return true;
+		}
+	}
+	return false;
+}
+
+static int
+compare_segments(const void *a, const void *b)
+{
+	const SegmentFile *x = a;
+	const SegmentFile *y = b;
+
+	if (x->tli != y->tli)
+		return x->tli < y->tli ? -1 : 1;
+	if (x->log != y->log)
+		return x->log < y->log ? -1 : 1;
+	if (x->seg != y->seg)
+		return x->seg < y->seg ? -1 : 1;
+	if (x->partial != y->partial)
+		return x->partial ? 1 : -1;
+	return x->format - y->format;
+}
+
+static int
+compare_histories(const void *a, const void *b)
+{
+	const HistoryFile *x = a;
+	const HistoryFile *y = b;
+
+	return x->tli < y->tli ? -1 : x->tli > y->tli;
+}
+
+static int
+compare_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* Read the archive directory into the lists of files, sorted. */
+static void
+list_archive(Verify *v)
+{
+	DIR		   *dir;
+	struct dirent *de;
+
+	dir = opendir(v->archive_dir);
+	if (dir == NULL)
+	{
+		pg_log_error("could not open directory \"%s\": %m", v->archive_dir);
+		exit(EXIT_CONFIG_ERROR);
+	}
+	while (errno = 0, (de = readdir(dir)) != NULL)
+	{
+		SegmentFile sf;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		memset(&sf, 0, sizeof(sf));
+		if (parse_archived_segment(de->d_name, &sf))
+		{
+			sf.file = pg_strdup(de->d_name);
+			v->segments = pg_realloc(v->segments,
+									 (v->nsegments + 1) * sizeof(sf));
+			v->segments[v->nsegments++] = sf;
+		}
+		else if (classify_wal_file_name(de->d_name) ==
+				 WALFILE_TIMELINE_HISTORY)
+		{
+			HistoryFile hf = {0};
+
+			hf.file = pg_strdup(de->d_name);
+			sscanf(de->d_name, "%08X", &hf.tli);
+			v->histories = pg_realloc(v->histories,
+									  (v->nhistories + 1) * sizeof(hf));
+			v->histories[v->nhistories++] = hf;
+		}
+		else if (classify_wal_file_name(de->d_name) == WALFILE_BACKUP_HISTORY)
+		{
+			v->backups = pg_realloc(v->backups,
+									(v->nbackups + 1) * sizeof(char *));
+			v->backups[v->nbackups++] = pg_strdup(de->d_name);
+		}
+		else
+			v->nother++;
+	}
+	if (errno != 0)
+	{
+		pg_log_error("could not read directory \"%s\": %m", v->archive_dir);
+		exit(EXIT_CONFIG_ERROR);
+	}
+	closedir(dir);
+	if (v->nsegments > 0)
+		qsort(v->segments, v->nsegments, sizeof(SegmentFile),
+			  compare_segments);
+	if (v->nhistories > 0)
+		qsort(v->histories, v->nhistories, sizeof(HistoryFile),
+			  compare_histories);
+	if (v->nbackups > 0)
+		qsort(v->backups, v->nbackups, sizeof(char *), compare_names);
+}
+
+/*
+ * Read a small text file (history, backup history, backup_label) whole.
+ * Returns NULL, with the reason in "problem", if it cannot be read.
+ */
+char *
+read_text_file(const char *path, size_t *len, char *problem,
+			   size_t problem_size)
+{
+	struct stat st;
+	char	   *data;
+	int			fd;
+	ssize_t		n;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0)
+	{
+		snprintf(problem, problem_size, "could not open file \"%s\": %m", path);
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	if (st.st_size > 1024 * 1024)
+	{
+		snprintf(problem, problem_size, "file is too large: %lld bytes",
+				 (long long) st.st_size);
+		close(fd);
+		return NULL;
+	}
+	data = pg_malloc(st.st_size + 1);
+	n = read(fd, data, st.st_size);
+	close(fd);
+	if (n != st.st_size)
+	{
+		snprintf(problem, problem_size, "could not read file \"%s\": %m", path);
+		pg_free(data);
+		return NULL;
+	}
+	data[n] = '\0';
+	*len = n;
+	return data;
+}
+
+/* Read and check a timeline history file; its entries on success. */
+static bool
+read_history(Verify *v, HistoryFile *hf)
+{
+	char		path[MAXPGPATH];
+	char		problem[512];
+	char	   *data;
+	char	   *line;
+	size_t		len;
+
+	snprintf(path, sizeof(path), "%s/%s", v->archive_dir, hf->file);
+	data = read_text_file(path, &len, problem, sizeof(problem));
+	if (data != NULL &&
+		!check_history_contents(WALFILE_TIMELINE_HISTORY, hf->tli, data, len,
+								problem, sizeof(problem)))
+	{
+		pg_free(data);
+		data = NULL;
+	}
+	if (data == NULL)
+	{
+		add_finding(v, "refused", hf->file, true, "%s", problem);
+		return false;
+	}
+	hf->entries = pg_malloc0((len / 4 + 1) * sizeof(HistoryEntry));
+	for (line = strtok(data, "\n"); line != NULL; line = strtok(NULL, "\n"))
+	{
+		unsigned int tli,
+					hi,
+					lo;
+
+		if (sscanf(line, "%u\t%X/%X", &tli, &hi, &lo) == 3)
+		{
+			hf->entries[hf->nentries].tli = tli;
+			hf->entries[hf->nentries].end = ((uint64) hi << 32) | lo;
+			hf->nentries++;
+		}
+	}
+	pg_free(data);
+	if (hf->nentries == 0 || hf->entries[hf->nentries - 1].tli >= hf->tli)
+	{
+		add_finding(v, "refused", hf->file, true,
+					"history of timeline %u does not end with an older timeline",
+					hf->tli);
+		hf->nentries = 0;
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Put the contents of a compressed or .partial segment into "mem_fd" as
+ * the restore path would hand them over: decompressed, and a .partial
+ * padded with zeros to the segment size.  Returns the size, 0 on failure.
+ */
+static uint64
+load_segment(Verify *v, SegmentFile *sf, int in_fd, int mem_fd,
+			 char *problem, size_t problem_size)
+{
+	RestoreResult result;
+	uint64		size = 0;
+
+	if (ftruncate(mem_fd, 0) != 0 || lseek(mem_fd, 0, SEEK_SET) != 0)
+	{
+		snprintf(problem, problem_size, "could not reset memory file: %m");
+		return 0;
+	}
+	if (sf->format->algorithm != PG_COMPRESSION_NONE)
+	{
+		result = decompress_segment(sf->format->algorithm, in_fd, mem_fd,
+									&size, problem, problem_size);
+		if (result == RESTORE_INCOMPLETE && !sf->partial)
+		{
+			snprintf(problem, problem_size,
+					 "compressed data ends after %llu bytes: truncated, or still being written",
+					 (unsigned long long) size);
+			return 0;
+		}
+		if (result != RESTORE_DONE && result != RESTORE_INCOMPLETE)
+			return 0;
+	}
+	else
+	{
+		char		buffer[65536];
+		ssize_t		n;
+
+		while ((n = read(in_fd, buffer, sizeof(buffer))) > 0)
+		{
+			if (write(mem_fd, buffer, n) != n)
+			{
+				snprintf(problem, problem_size, "could not write memory file: %m");
+				return 0;
+			}
+			size += n;
+		}
+		if (n < 0)
+		{
+			snprintf(problem, problem_size, "could not read file: %m");
+			return 0;
+		}
+	}
+	if (sf->partial)
+	{
+		XLogLongPageHeaderData hdr;
+		uint32		seg_size = v->seg_size;
+
+		if (seg_size == 0 && pread(mem_fd, &hdr, sizeof(hdr), 0) == sizeof(hdr) &&
+			IsValidWalSegSize(hdr.xlp_seg_size))
+			seg_size = hdr.xlp_seg_size;
+		/* as restore.c does: a last page cut inside its header holds nothing */
+		if (size % XLOG_BLCKSZ > 0 && size % XLOG_BLCKSZ < SizeOfXLogLongPHD)
+			size -= size % XLOG_BLCKSZ;
+		if (size < XLOG_BLCKSZ)
+		{
+			snprintf(problem, problem_size,
+					 "partial segment ends before its first page header");
+			return 0;
+		}
+		if (seg_size != 0 && size < seg_size)
+			size = seg_size;
+		if (ftruncate(mem_fd, size) != 0)
+		{
+			snprintf(problem, problem_size, "could not extend memory file: %m");
+			return 0;
+		}
+	}
+	return size;
+}
+
+/* The first page of "sf" whose header carries the file's own timeline. */
+static XLogRecPtr
+first_page_of_own_timeline(const SegmentFile *sf, const char *contents,
+						   uint32 size)
+{
+	for (uint32 offset = 0; offset + XLOG_BLCKSZ <= size;
+		 offset += XLOG_BLCKSZ)
+	{
+		XLogPageHeaderData hdr;
+
+		memcpy(&hdr, contents + offset, sizeof(hdr));
+		if (hdr.xlp_magic != 0 && hdr.xlp_tli == sf->tli)
+			return hdr.xlp_pageaddr;
+	}
+	return InvalidXLogRecPtr;
+}
+
+/* Two complete forms of one segment? */
+bool
+same_segment(const SegmentFile *a, const SegmentFile *b)
+{
+	return a->tli == b->tli && a->log == b->log && a->seg == b->seg &&
+		!a->partial && !b->partial;
+}
+
+/* Check one segment file completely, as the restore path would. */
+static void
+check_segment(Verify *v, SegmentFile *sf, int mem_fd)
+{
+	SegmentExpectation expect = {0};
+	XLogLongPageHeaderData hdr;
+	char		path[MAXPGPATH];
+	char		problem[512];
+	struct stat st;
+	char	   *contents = NULL;
+	uint64		size = 0;
+	uint32		seg_size;
+	bool		ok = false;
+	int			fd;
+
+	char		name[XLOG_FNAME_LEN + 1];
+
+	strlcpy(name, sf->file, sizeof(name));
+	expect.name = name;
+	expect.tli = sf->tli;
+	expect.log = sf->log;
+	expect.seg = sf->seg;
+	problem[0] = '\0';
+
+	snprintf(path, sizeof(path), "%s/%s", v->archive_dir, sf->file);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0)
+		snprintf(problem, sizeof(problem), "could not open file: %m");
+	else if (sf->format->algorithm == PG_COMPRESSION_NONE && !sf->partial)
+	{
+		size = st.st_size;
+		if (size < XLOG_BLCKSZ)
+			snprintf(problem, sizeof(problem), "file has %llu bytes",
+					 (unsigned long long) size);
+		else if (size > WalSegMaxSize)
+			snprintf(problem, sizeof(problem),
+					 "file has %llu bytes, more than any WAL segment",
+					 (unsigned long long) size);
+		else
+			contents = read_whole_segment(fd, size, problem, sizeof(problem));
+	}
+	else if ((size = load_segment(v, sf, fd, mem_fd, problem,
+								  sizeof(problem))) != 0)
+		contents = read_whole_segment(mem_fd, size, problem, sizeof(problem));
+	if (fd >= 0)
+		close(fd);
+
+	if (contents != NULL &&
+		check_first_page(&expect, contents, size, &seg_size, problem,
+						 sizeof(problem)))
+	{
+		if (v->seg_size == 0)
+			v->seg_size = seg_size;
+		if (seg_size != v->seg_size)
+			snprintf(problem, sizeof(problem),
+					 "segment size %u differs from the archive's %u",
+					 seg_size, v->seg_size);
+		else
+			ok = check_segment_contents(&expect, contents, size, problem,
+										sizeof(problem)) &&
+				check_segment_records(contents, size, &sf->summary,
+									  problem, sizeof(problem));
+	}
+	if (ok)
+	{
+		memcpy(&hdr, contents, sizeof(hdr));
+		sf->sysid = hdr.xlp_sysid;
+		sf->own_tli_from = first_page_of_own_timeline(sf, contents, size);
+		sf->segno = (uint64) sf->log * XLogSegmentsPerXLogId(v->seg_size) +
+			sf->seg;
+		/* one segment in several forms: compare what each holds */
+		if (!sf->partial &&
+			((sf > v->segments && same_segment(&sf[-1], sf)) ||
+			 (sf + 1 < v->segments + v->nsegments && same_segment(&sf[1], sf))))
+		{
+			INIT_CRC32C(sf->crc);
+			COMP_CRC32C(sf->crc, contents, size);
+			FIN_CRC32C(sf->crc);
+			sf->crc_known = true;
+		}
+	}
+
+	sf->valid = ok;
+	if (!ok)
+		sf->problem = pg_strdup(problem);
+}
+
+/* The progress line, on a terminal only, at most five times a second. */
+static void
+report_progress(int done, int total, uint64 bytes, bool finished)
+{
+	static struct timespec last;
+	struct timespec now;
+
+	if (!isatty(fileno(stderr)))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!finished && done > 0 &&
+		(now.tv_sec - last.tv_sec) * 1000 +
+		(now.tv_nsec - last.tv_nsec) / 1000000 < 200)
+		return;
+	last = now;
+	if (finished)
+		fprintf(stderr, "\r%*s\r", 60, "");
+	else
+		fprintf(stderr, "\rverifying: %d/%d files, %llu MB checked",
+				done, total, (unsigned long long) (bytes >> 20));
+}
+
+/* Read the system identifier of a data directory's pg_control. */
+static uint64
+data_directory_system_identifier(const char *datadir)
+{
+	char		path[MAXPGPATH];
+	uint64		sysid;
+	int			fd;
+
+	snprintf(path, sizeof(path), "%s/global/pg_control", datadir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || read(fd, &sysid, sizeof(sysid)) != sizeof(sysid))
+	{
+		pg_log_error("could not read file \"%s\": %m", path);
+		exit(EXIT_CONFIG_ERROR);
+	}
+	close(fd);
+	return sysid;
+}
+bool
+verify_requested(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+	{
+		if (strcmp(argv[i], "--verify") == 0 ||
+			strncmp(argv[i], "--verify=", 9) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* pg_standby --verify ARCHIVE [--from=...] [--format=...] [...] */
+int
+verify_main(int argc, char **argv, const char *prog)
+{
+	static struct option long_options[] = {
+		{"verify", required_argument, NULL, 'v'},
+		{"from", required_argument, NULL, 'f'},
+		{"format", required_argument, NULL, 'F'},
+		{"system-identifier", required_argument, NULL, 'i'},
+		{"pgdata", required_argument, NULL, 'D'},
+		{"debug", no_argument, NULL, 'd'},
+		{NULL, 0, NULL, 0}
+	};
+	Verify		v = {0};
+	int			mem_fd;
+	uint64		bytes = 0;
+	int			c;
+
+	progname = prog;
+	while ((c = getopt_long(argc, argv, "dD:", long_options, NULL)) != -1)
+	{
+		char	   *end;
+
+		switch (c)
+		{
+			case 'v':
+				v.archive_dir = optarg;
+				break;
+			case 'f':
+				v.from = optarg;
+				break;
+			case 'F':
+				if (strcmp(optarg, "json") == 0)
+					v.json = true;
+				else if (strcmp(optarg, "text") != 0)
+				{
+					pg_log_error("invalid output format \"%s\", must be \"text\" or \"json\"",
+								 optarg);
+					usage_error();
+				}
+				break;
+			case 'i':
+				errno = 0;
+				v.sysid = strtoull(optarg, &end, 10);
+				if (*optarg == '\0' || *end != '\0' || errno != 0 ||
+					v.sysid == 0)
+				{
+					pg_log_error("invalid system identifier \"%s\"", optarg);
+					usage_error();
+				}
+				v.sysid_source = "from --system-identifier";
+				break;
+			case 'D':
+				v.sysid = data_directory_system_identifier(optarg);
+				v.sysid_source = "from the data directory";
+				break;
+			case 'd':
+				pg_logging_set_level(PG_LOG_DEBUG);
+				break;
+			default:
+				usage_error();
+		}
+	}
+	if (optind < argc)
+	{
+		pg_log_error("too many command-line arguments (first is \"%s\")",
+					 argv[optind]);
+		usage_error();
+	}
+	if (v.archive_dir == NULL || v.archive_dir[0] == '\0')
+	{
+		pg_log_error("must specify archive location");
+		usage_error();
+	}
+
+	list_archive(&v);
+	mem_fd = memfd_create("pg_standby-verify", MFD_CLOEXEC);
+	if (mem_fd < 0)
+	{
+		pg_log_error("could not create memory file: %m");
+		exit(EXIT_CONFIG_ERROR);
+	}
+	for (int i = 0; i < v.nsegments; i++)
+	{
+		report_progress(i, v.nsegments, bytes, false);
+		check_segment(&v, &v.segments[i], mem_fd);
+		bytes += v.seg_size;
+		pg_log_debug("%s: %s", v.segments[i].file,
+					 v.segments[i].valid ? "valid" : v.segments[i].problem);
+		if (v.segments[i].valid && v.sysid == 0)
+		{
+			v.sysid = v.segments[i].sysid;
+			v.sysid_source = "from the first valid segment";
+		}
+	}
+	report_progress(v.nsegments, v.nsegments, bytes, true);
+	close(mem_fd);
+
+	/* segment numbers of files refused before the size was known */
+	for (int i = 0; i < v.nsegments && v.seg_size != 0; i++)
+		v.segments[i].segno = (uint64) v.segments[i].log *
+			XLogSegmentsPerXLogId(v.seg_size) + v.segments[i].seg;
+
+	for (int i = 0; i < v.nhistories; i++)
+		read_history(&v, &v.histories[i]);
+	judge_segments(&v);
+	judge_gaps(&v);
+	judge_histories(&v);
+	judge_backups(&v);
+	if (v.from != NULL)
+		judge_from(&v);
+	print_report(&v);
+	return verify_exit_status(&v);
+}
