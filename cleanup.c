@@ -19,13 +19,14 @@
 #include <unistd.h>
 
 #include "access/xlog_internal.h"
+#include "archive_format.h"
 #include "cleanup.h"
 #include "common/logging.h"
 
-/* Suffixes under which a segment may be stored, besides its plain name. */
-static const char *const segment_suffixes[] = {"", ".gz", ".lz4", ".zst"};
-
-/* Is "name" a segment, plain or compressed? */
+/*
+ * Is "name" a segment, plain or compressed?  Every form counts, also one
+ * this build cannot decode: it is no less obsolete.
+ */
 static bool
 is_archived_segment_name(const char *name)
 {
@@ -36,9 +37,9 @@ is_archived_segment_name(const char *name)
 	strlcpy(segment, name, XLOG_FNAME_LEN + 1);
 	if (!IsXLogFileName(segment))
 		return false;
-	for (int i = 0; i < lengthof(segment_suffixes); i++)
+	for (int i = 0; i < num_archive_formats; i++)
 	{
-		if (strcmp(name + XLOG_FNAME_LEN, segment_suffixes[i]) == 0)
+		if (strcmp(name + XLOG_FNAME_LEN, archive_formats[i].suffix) == 0)
 			return true;
 	}
 	return false;
