@@ -28,6 +28,8 @@
 #include "postgres_fe.h"
 #endif
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #ifdef PG_STANDBY_GZIP
@@ -42,8 +44,10 @@
 
 #include "access/xlog_internal.h"
 #include "archive_format.h"
-
-#define CHUNK_SIZE	(128 * 1024)
+#ifndef FRONTEND
+#include "common/file_perm.h"
+#include "storage/fd.h"
+#endif
 
 const ArchiveFormat archive_formats[] = {
 	{"", PG_COMPRESSION_NONE, true},
@@ -268,15 +272,25 @@ decoder_step(Decoder *d, const char **in, size_t *in_len, char *out,
 	return true;
 }
 
-static ssize_t
-read_retrying(int fd, char *buf, size_t len)
+/* Read len bytes, fewer only at the end of the file; -1 with errno. */
+ssize_t
+archive_read_full(int fd, char *buf, size_t len)
 {
-	ssize_t		n;
+	size_t		total = 0;
 
-	do
-		n = read(fd, buf, len);
-	while (n < 0 && errno == EINTR);
-	return n;
+	while (total < len)
+	{
+		ssize_t		n = read(fd, buf + total, len - total);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		total += n;
+	}
+	return total;
 }
 
 /*
@@ -300,8 +314,8 @@ decode_archive_file(pg_compress_algorithm algorithm, int fd,
 	problem[0] = '\0';
 
 	/* not palloc() or pg_malloc(): neither may throw or exit here */
-	in_buf = malloc(CHUNK_SIZE);
-	out_buf = malloc(CHUNK_SIZE);
+	in_buf = malloc(ARCHIVE_CHUNK_SIZE);
+	out_buf = malloc(ARCHIVE_CHUNK_SIZE);
 	if (in_buf == NULL || out_buf == NULL || !decoder_init(&d, algorithm))
 	{
 		if (in_buf != NULL && out_buf != NULL &&
@@ -318,7 +332,7 @@ decode_archive_file(pg_compress_algorithm algorithm, int fd,
 
 	while (result == DECODE_DONE)
 	{
-		ssize_t		nread = read_retrying(fd, in_buf, CHUNK_SIZE);
+		ssize_t		nread = archive_read_full(fd, in_buf, ARCHIVE_CHUNK_SIZE);
 		const char *next = in_buf;
 		size_t		left;
 		size_t		produced;
@@ -339,7 +353,7 @@ decode_archive_file(pg_compress_algorithm algorithm, int fd,
 		{
 			size_t		left_before = left;
 
-			produced = CHUNK_SIZE;
+			produced = ARCHIVE_CHUNK_SIZE;
 			if (!decoder_step(&d, &next, &left, out_buf, &produced,
 							  problem, problem_size))
 				result = DECODE_INVALID;
@@ -360,7 +374,7 @@ decode_archive_file(pg_compress_algorithm algorithm, int fd,
 				result = DECODE_STOPPED;
 			total += produced;
 		} while (result == DECODE_DONE &&
-				 (left > 0 || produced == CHUNK_SIZE));
+				 (left > 0 || produced == ARCHIVE_CHUNK_SIZE));
 	}
 
 	if (result == DECODE_DONE && algorithm != PG_COMPRESSION_NONE &&
@@ -385,7 +399,7 @@ decode_archive_file(pg_compress_algorithm algorithm, int fd,
  * one lz4 or zstd frame with the content size and a checksum of the
  * contents, which pg_standby and the standard tools check.
  */
-struct ArchiveEncoder
+typedef struct ArchiveEncoder
 {
 	pg_compress_algorithm algorithm;
 	int			fd;
@@ -402,7 +416,7 @@ struct ArchiveEncoder
 #ifdef PG_STANDBY_ZSTD
 	ZSTD_CCtx  *zstd;
 #endif
-};
+} ArchiveEncoder;
 
 static void
 encoder_failed(ArchiveEncoder *e, const char *reason)
@@ -438,19 +452,17 @@ encoder_output(ArchiveEncoder *e, const char *data, size_t len)
 
 /*
  * Start writing content_size bytes, compressed as spec says, to fd (the
- * file at path).  The caller must archive_encoder_free() the encoder, also
- * after an error.
+ * file at path).  What it gets from the library, encoder_free() frees,
+ * also after an error here.
  */
-ArchiveEncoder *
-archive_encoder_begin(const pg_compress_specification *spec,
-					  uint64 content_size, int fd, const char *path)
+static void
+encoder_begin(ArchiveEncoder *e, const pg_compress_specification *spec,
+			  uint64 content_size, int fd, const char *path)
 {
-	ArchiveEncoder *e = palloc0(sizeof(ArchiveEncoder));
-
 	e->algorithm = spec->algorithm;
 	e->fd = fd;
 	e->path = path;
-	e->out_size = CHUNK_SIZE;
+	e->out_size = ARCHIVE_CHUNK_SIZE;
 
 	switch (spec->algorithm)
 	{
@@ -477,7 +489,7 @@ archive_encoder_begin(const pg_compress_specification *spec,
 				if (LZ4F_isError(LZ4F_createCompressionContext(&e->lz4, LZ4F_VERSION)))
 					encoder_failed(e, NULL);
 				e->out_size = Max(LZ4F_HEADER_SIZE_MAX,
-								  LZ4F_compressBound(CHUNK_SIZE, &prefs));
+								  LZ4F_compressBound(ARCHIVE_CHUNK_SIZE, &prefs));
 				e->out = palloc(e->out_size);
 				header = LZ4F_compressBegin(e->lz4, e->out, e->out_size, &prefs);
 				if (LZ4F_isError(header))
@@ -509,17 +521,16 @@ archive_encoder_begin(const pg_compress_specification *spec,
 		default:
 			elog(ERROR, "unexpected compression algorithm %d", spec->algorithm);
 	}
-	return e;
 }
 
 /*
- * Compress len bytes (at most CHUNK_SIZE) into the file; with
+ * Compress len bytes (at most ARCHIVE_CHUNK_SIZE) into the file; with
  * "last", end the member or frame.
  */
 static void
 encode(ArchiveEncoder *e, const char *data, size_t len, bool last)
 {
-	Assert(len <= CHUNK_SIZE);
+	Assert(len <= ARCHIVE_CHUNK_SIZE);
 
 	switch (e->algorithm)
 	{
@@ -581,28 +592,9 @@ encode(ArchiveEncoder *e, const char *data, size_t len, bool last)
 	}
 }
 
-void
-archive_encoder_write(ArchiveEncoder *e, const char *data, size_t len)
-{
-	while (len > 0)
-	{
-		size_t		n = Min(len, CHUNK_SIZE);
-
-		encode(e, data, n, false);
-		data += n;
-		len -= n;
-	}
-}
-
-void
-archive_encoder_finish(ArchiveEncoder *e)
-{
-	encode(e, NULL, 0, true);
-}
-
 /* Free the compression library's memory; never throws. */
-void
-archive_encoder_free(ArchiveEncoder *e)
+static void
+encoder_free(ArchiveEncoder *e)
 {
 #ifdef PG_STANDBY_GZIP
 	if (e->zs_ready)
@@ -616,6 +608,66 @@ archive_encoder_free(ArchiveEncoder *e)
 	if (e->zstd != NULL)
 		ZSTD_freeCCtx(e->zstd);
 #endif
+}
+
+/*
+ * Write the file at "from", compressed as spec says, to "to", a new file,
+ * as copy_file() copies one.  The caller removes "to" after an error.
+ */
+void
+archive_compress_file(const char *from, const char *to,
+					  const pg_compress_specification *spec)
+{
+	ArchiveEncoder *e = palloc0(sizeof(ArchiveEncoder));
+	char	   *buf = palloc(ARCHIVE_CHUNK_SIZE);
+	int			from_fd;
+	int			to_fd;
+	struct stat st;
+	ssize_t		n;
+
+	from_fd = OpenTransientFile(from, O_RDONLY | PG_BINARY);
+	if (from_fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open file \"%s\": %m", from)));
+	if (fstat(from_fd, &st) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not stat file \"%s\": %m", from)));
+	to_fd = OpenTransientFilePerm(to, O_WRONLY | O_CREAT | O_EXCL | PG_BINARY,
+								  pg_file_create_mode);
+	if (to_fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not create file \"%s\": %m", to)));
+
+	PG_TRY();
+	{
+		encoder_begin(e, spec, st.st_size, to_fd, to);
+		while ((n = archive_read_full(from_fd, buf, ARCHIVE_CHUNK_SIZE)) > 0)
+			encode(e, buf, n, false);
+		if (n < 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not read file \"%s\": %m", from)));
+		encode(e, NULL, 0, true);
+	}
+	PG_FINALLY();
+	{
+		encoder_free(e);
+	}
+	PG_END_TRY();
+
+	if (CloseTransientFile(to_fd) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not close file \"%s\": %m", to)));
+	if (CloseTransientFile(from_fd) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not close file \"%s\": %m", from)));
+	pfree(buf);
+	pfree(e);
 }
 
 #endif							/* !FRONTEND */

@@ -15,6 +15,9 @@
 
 #include "common/compression.h"
 
+/* Bytes read, decoded, compressed or compared at a time. */
+#define ARCHIVE_CHUNK_SIZE	(128 * 1024)
+
 /* One way a segment may be stored: NAME followed by suffix. */
 typedef struct ArchiveFormat
 {
@@ -46,6 +49,8 @@ typedef enum DecodeResult
  */
 typedef bool (*DecodedDataConsumer) (void *arg, const char *data, size_t len);
 
+extern ssize_t archive_read_full(int fd, char *buf, size_t len);
+
 extern DecodeResult decode_archive_file(pg_compress_algorithm algorithm,
 										int fd, DecodedDataConsumer consumer,
 										void *arg, char *problem,
@@ -53,15 +58,8 @@ extern DecodeResult decode_archive_file(pg_compress_algorithm algorithm,
 
 #ifndef FRONTEND
 /* Writing a compressed file: pg_standby_archive only. */
-typedef struct ArchiveEncoder ArchiveEncoder;
-
-extern ArchiveEncoder *archive_encoder_begin(const pg_compress_specification *spec,
-											 uint64 content_size, int fd,
-											 const char *path);
-extern void archive_encoder_write(ArchiveEncoder *encoder, const char *data,
-								  size_t len);
-extern void archive_encoder_finish(ArchiveEncoder *encoder);
-extern void archive_encoder_free(ArchiveEncoder *encoder);
+extern void archive_compress_file(const char *from, const char *to,
+								  const pg_compress_specification *spec);
 #endif
 
 #endif							/* ARCHIVE_FORMAT_H */

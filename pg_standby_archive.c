@@ -14,12 +14,10 @@
  * pg_receivewal names them).  History files are stored as they are.
  *
  * The archiver retries a file whose archiving failed, also after a crash
- * that came after the file was stored but before the server learned it.
- * So a file already in the archive, in any of its forms, with the same
- * contents (decoded by archive_format.c, as pg_standby decodes it) counts
- * as archived; one with different contents is an error and is never
- * overwritten.  A .partial segment is the exception (see
- * archived_already()).
+ * between storing it and recording that.  So a file already archived, in
+ * any form, with the same contents (as pg_standby decodes it) counts as
+ * archived; one with other contents is an error and is never overwritten,
+ * except for a .partial segment (see archived_already()).
  *
  *-------------------------------------------------------------------------
  */
@@ -32,7 +30,6 @@
 #include "access/xlog_internal.h"
 #include "archive_format.h"
 #include "common/compression.h"
-#include "common/file_perm.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "storage/copydir.h"
@@ -41,14 +38,17 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#if PG_VERSION_NUM >= 160000
+#include "archive/archive_module.h"
+#else
+#include "postmaster/pgarch.h"
+#endif
+
 #ifdef PG_MODULE_MAGIC_EXT
 PG_MODULE_MAGIC_EXT(.name = "pg_standby_archive",.version = PG_VERSION);
 #else
 PG_MODULE_MAGIC;
 #endif
-
-/* Bytes read, compressed or compared at a time. */
-#define CHUNK_SIZE		(128 * 1024)
 
 /*
  * Room left in MAXPGPATH for what follows the directory: a slash, the file
@@ -69,20 +69,11 @@ static char *archive_file_mode = NULL;
 static bool temp_files_to_remove = true;
 
 /*
- * What archiving one file holds that an error must release: the files it
- * has open, the encoder (memory outside palloc) and the temporary file.
+ * The temporary file of the file being archived ("" when none), which an
+ * error must remove.  Files left open are closed by the error recovery
+ * (AtEOXact_Files or AtEOSubXact_Files).
  */
-typedef struct ArchiveJob
-{
-	int			wal_fd;
-	int			archived_fd;
-	int			temp_fd;
-	bool		temp_created;
-	char		temp_path[MAXPGPATH];
-	ArchiveEncoder *encoder;
-} ArchiveJob;
-
-static ArchiveJob job = {.wal_fd = -1,.archived_fd = -1,.temp_fd = -1};
+static char temp_path[MAXPGPATH] = "";
 
 #if PG_VERSION_NUM < 170000
 static MemoryContext archive_context = NULL;
@@ -189,15 +180,6 @@ check_archive_file_mode(char **newval, void **extra, GucSource source)
 	return false;
 }
 
-/* Why archiving must wait, or NULL when the module can archive. */
-static const char *
-unconfigured_reason(void)
-{
-	if (archive_directory == NULL || archive_directory[0] == '\0')
-		return _("\"pg_standby_archive.directory\" is not set");
-	return NULL;
-}
-
 static void
 archive_error_context(void *arg)
 {
@@ -220,9 +202,9 @@ archive_file_path(char *path, const char *file, const ArchiveFormat *format)
 }
 
 static int
-open_file(const char *path, int flags)
+open_file(const char *path)
 {
-	int			fd = OpenTransientFile(path, flags | PG_BINARY);
+	int			fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
 
 	if (fd < 0)
 		ereport(ERROR,
@@ -232,36 +214,12 @@ open_file(const char *path, int flags)
 }
 
 static void
-close_file(int *fd, const char *path)
+close_file(int fd, const char *path)
 {
-	int			to_close = *fd;
-
-	*fd = -1;
-	if (CloseTransientFile(to_close) != 0)
+	if (CloseTransientFile(fd) != 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not close file \"%s\": %m", path)));
-}
-
-/* Read len bytes, fewer only at the end of the file; -1 with errno. */
-static ssize_t
-read_full(int fd, char *buf, size_t len)
-{
-	size_t		total = 0;
-
-	while (total < len)
-	{
-		ssize_t		n = read(fd, buf + total, len - total);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		total += n;
-	}
-	return total;
 }
 
 static bool
@@ -291,8 +249,8 @@ compare_decoded(void *arg, const char *data, size_t len)
 
 	while (len > 0)
 	{
-		size_t		want = Min(len, CHUNK_SIZE);
-		ssize_t		n = c->wal_ended ? 0 : read_full(c->wal_fd, c->buf, want);
+		size_t		want = Min(len, ARCHIVE_CHUNK_SIZE);
+		ssize_t		n = c->wal_ended ? 0 : archive_read_full(c->wal_fd, c->buf, want);
 
 		if (n < 0)
 		{
@@ -317,7 +275,7 @@ rest_of_wal_matches(Comparison *c)
 {
 	ssize_t		n;
 
-	while (!c->wal_ended && (n = read_full(c->wal_fd, c->buf, CHUNK_SIZE)) != 0)
+	while (!c->wal_ended && (n = archive_read_full(c->wal_fd, c->buf, ARCHIVE_CHUNK_SIZE)) != 0)
 	{
 		if (n < 0)
 		{
@@ -338,16 +296,16 @@ static bool
 same_contents(const char *archived_path, const ArchiveFormat *format,
 			  const char *wal_path, bool partial, char **detail)
 {
-	Comparison	c = {-1, partial, false, 0, palloc(CHUNK_SIZE)};
+	Comparison	c = {-1, partial, false, 0, palloc(ARCHIVE_CHUNK_SIZE)};
+	int			archived_fd;
 	char		problem[256];
 	DecodeResult result;
 	bool		same;
 
 	*detail = NULL;
-	job.wal_fd = c.wal_fd = open_file(wal_path, O_RDONLY);
-	job.archived_fd = open_file(archived_path, O_RDONLY);
-
-	result = decode_archive_file(format->algorithm, job.archived_fd,
+	c.wal_fd = open_file(wal_path);
+	archived_fd = open_file(archived_path);
+	result = decode_archive_file(format->algorithm, archived_fd,
 								 compare_decoded, &c, problem, sizeof(problem));
 	if (result == DECODE_FAILED)
 		ereport(ERROR,
@@ -365,8 +323,8 @@ same_contents(const char *archived_path, const ArchiveFormat *format,
 	if (result == DECODE_TRUNCATED || result == DECODE_INVALID)
 		*detail = pstrdup(problem);
 
-	close_file(&job.wal_fd, wal_path);
-	close_file(&job.archived_fd, archived_path);
+	close_file(c.wal_fd, wal_path);
+	close_file(archived_fd, archived_path);
 	return same;
 }
 
@@ -415,14 +373,6 @@ archived_already(const char *file, const char *path, bool compressible)
 					(errcode(ERRCODE_DUPLICATE_FILE),
 					 errmsg("archive file \"%s\" already exists and is not a regular file",
 							archived_path)));
-		if (!format->supported)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("could not compare archive file \"%s\" with \"%s\"",
-							archived_path, path),
-					 errdetail("This build of pg_standby_archive cannot decompress \"%s\" files.",
-							   format->suffix)));
-
 		if (same_contents(archived_path, format, path, partial, &detail))
 		{
 			strlcpy(found, archived_path, sizeof(found));
@@ -459,45 +409,6 @@ archived_already(const char *file, const char *path, bool compressible)
 	return true;
 }
 
-/*
- * Write the WAL file at path, compressed as spec says, to the temporary
- * file.
- */
-static void
-write_compressed(const char *path, const pg_compress_specification *spec)
-{
-	char	   *buf = palloc(CHUNK_SIZE);
-	struct stat st;
-	ssize_t		n;
-
-	job.wal_fd = open_file(path, O_RDONLY);
-	if (fstat(job.wal_fd, &st) != 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not stat file \"%s\": %m", path)));
-	job.temp_fd = OpenTransientFilePerm(job.temp_path,
-										O_WRONLY | O_CREAT | O_EXCL | PG_BINARY,
-										pg_file_create_mode);
-	if (job.temp_fd < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not create file \"%s\": %m", job.temp_path)));
-	job.temp_created = true;
-
-	job.encoder = archive_encoder_begin(spec, st.st_size, job.temp_fd,
-										job.temp_path);
-	while ((n = read_full(job.wal_fd, buf, CHUNK_SIZE)) > 0)
-		archive_encoder_write(job.encoder, buf, n);
-	if (n < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not read file \"%s\": %m", path)));
-	archive_encoder_finish(job.encoder);
-
-	close_file(&job.temp_fd, job.temp_path);
-	close_file(&job.wal_fd, path);
-}
-
 /* Is this a name of our temporary files: NAME...PID.TIMESTAMP.tmp? */
 static bool
 is_temp_file_name(const char *name)
@@ -524,21 +435,43 @@ is_temp_file_name(const char *name)
 }
 
 /*
+ * Remove a temporary file; never throws.  Housekeeping: a failure is
+ * logged, does not stop archiving (a network file system during an outage),
+ * and the removal is tried again before the next file.
+ */
+static void
+remove_temp_file(const char *path, bool stale)
+{
+	if (unlink(path) == 0)
+	{
+		if (stale)
+			ereport(LOG,
+					(errmsg("removed temporary file \"%s\" left by an earlier attempt",
+							path)));
+	}
+	else if (errno != ENOENT)
+	{
+		ereport(LOG,
+				(errcode_for_file_access(),
+				 errmsg("could not remove file \"%s\": %m", path),
+				 errdetail("Removal will be tried again before the next file is archived.")));
+		temp_files_to_remove = true;
+	}
+}
+
+/*
  * Remove the temporary files in the archive.  Only the process that
  * creates one renames it, and between two files this archiver has none, so
  * every one there is stale: left by an archiver that died in the middle of
- * a file, or by this one when it could not remove it (a network file
- * system during an outage).  Housekeeping: a failure is logged, does not
- * stop archiving, and the removal is tried again at the next file.
+ * a file, or by this one when it could not remove it.
  */
 static void
 remove_temp_files(void)
 {
-	DIR		   *dir;
+	DIR		   *dir = AllocateDir(archive_directory);
 	struct dirent *de;
-	bool		all_removed = true;
 
-	dir = AllocateDir(archive_directory);
+	temp_files_to_remove = (dir == NULL);
 	while ((de = ReadDirExtended(dir, archive_directory, LOG)) != NULL)
 	{
 		char		path[MAXPGPATH];
@@ -546,52 +479,10 @@ remove_temp_files(void)
 		if (!is_temp_file_name(de->d_name))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", archive_directory, de->d_name);
-		if (unlink(path) == 0)
-			ereport(LOG,
-					(errmsg("removed temporary file \"%s\" left by an earlier attempt",
-							path)));
-		else if (errno != ENOENT)
-		{
-			ereport(LOG,
-					(errcode_for_file_access(),
-					 errmsg("could not remove file \"%s\": %m", path),
-					 errdetail("Removal will be tried again before the next file is archived.")));
-			all_removed = false;
-		}
+		remove_temp_file(path, true);
 	}
-	if (dir == NULL)
-		all_removed = false;
-	else
+	if (dir != NULL)
 		FreeDir(dir);
-	temp_files_to_remove = !all_removed;
-}
-
-/*
- * Release what the current file holds; after success, nothing.  Never
- * throws: it runs while an error is being thrown.
- */
-static void
-release_job(void)
-{
-	if (job.wal_fd >= 0)
-		CloseTransientFile(job.wal_fd);
-	if (job.archived_fd >= 0)
-		CloseTransientFile(job.archived_fd);
-	if (job.temp_fd >= 0)
-		CloseTransientFile(job.temp_fd);
-	job.wal_fd = job.archived_fd = job.temp_fd = -1;
-	if (job.encoder != NULL)
-		archive_encoder_free(job.encoder);
-	job.encoder = NULL;
-	if (job.temp_created && unlink(job.temp_path) != 0 && errno != ENOENT)
-	{
-		ereport(LOG,
-				(errcode_for_file_access(),
-				 errmsg("could not remove file \"%s\": %m", job.temp_path),
-				 errdetail("Removal will be tried again before the next file is archived.")));
-		temp_files_to_remove = true;
-	}
-	job.temp_created = false;
 }
 
 static void
@@ -642,22 +533,19 @@ archive_file_internal(const char *file, const char *path)
 	archive_file_path(final_path, file, archive_format_of(spec.algorithm));
 
 	/* A name of our own, never another writer's nor a crash's leftover. */
-	snprintf(job.temp_path, sizeof(job.temp_path), "%s.%d." INT64_FORMAT ".tmp",
+	snprintf(temp_path, sizeof(temp_path), "%s.%d." INT64_FORMAT ".tmp",
 			 final_path, MyProcPid, (int64) GetCurrentTimestamp());
 	if (spec.algorithm == PG_COMPRESSION_NONE)
-	{
-		job.temp_created = true;
-		copy_file(unconstify(char *, path), job.temp_path);
-	}
+		copy_file(unconstify(char *, path), temp_path);
 	else
-		write_compressed(path, &spec);
+		archive_compress_file(path, temp_path, &spec);
 
 	/* The server creates files with its own mode; the archive has its own. */
-	if (chmod(job.temp_path, mode) != 0)
+	if (chmod(temp_path, mode) != 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not change permissions of file \"%s\": %m",
-						job.temp_path)));
+						temp_path)));
 
 	/* durable_rename() would replace a file that appeared meanwhile. */
 	if (lstat(final_path, &st) == 0)
@@ -666,8 +554,8 @@ archive_file_internal(const char *file, const char *path)
 				 errmsg("archive file \"%s\" appeared while it was being written",
 						final_path),
 				 errhint("Is another server archiving into the same directory?")));
-	(void) durable_rename(job.temp_path, final_path, ERROR);
-	job.temp_created = false;
+	(void) durable_rename(temp_path, final_path, ERROR);
+	temp_path[0] = '\0';
 
 	ereport(DEBUG1,
 			(errmsg_internal("archived \"%s\" as \"%s\"", file, final_path)));
@@ -675,7 +563,7 @@ archive_file_internal(const char *file, const char *path)
 
 /*
  * Archive one file; true when it is in the archive.  Whatever happens, the
- * file's resources are released, and the temporary file removed.
+ * temporary file is removed.
  *
  * Before PostgreSQL 17 an ERROR escaping an archive module would be FATAL
  * and restart the archiver, so it is caught here as basic_archive does;
@@ -720,7 +608,9 @@ archive_file(const char *file, const char *path)
 	}
 	PG_FINALLY();
 	{
-		release_job();
+		if (temp_path[0] != '\0')
+			remove_temp_file(temp_path, false);
+		temp_path[0] = '\0';
 	}
 	PG_END_TRY();
 	error_context_stack = errcallback.previous;
@@ -734,28 +624,35 @@ archive_file(const char *file, const char *path)
 }
 
 /*
+ * Archiving waits while the directory is unset.  PostgreSQL 17 lets the
+ * check callback explain why in the archiver's own warning.
+ */
+static bool
+check_configured(void)
+{
+	if (archive_directory != NULL && archive_directory[0] != '\0')
+		return true;
+#ifdef arch_module_check_errdetail
+	arch_module_check_errdetail("pg_standby_archive cannot archive: \"%s\" is not set.",
+								"pg_standby_archive.directory");
+#else
+	ereport(WARNING,
+			(errmsg("pg_standby_archive cannot archive: \"%s\" is not set",
+					"pg_standby_archive.directory")));
+#endif
+	return false;
+}
+
+/*
  * The archive module API.  PostgreSQL 16 moved it to archive_module.h and
- * passes a state to every callback; 17 lets the check callback explain
- * itself in the archiver's own warning.  Only this section knows.
+ * passes a state to every callback.  Only this section knows.
  */
 #if PG_VERSION_NUM >= 160000
-
-#include "archive/archive_module.h"
 
 static bool
 check_configured_cb(ArchiveModuleState *state)
 {
-	const char *reason = unconfigured_reason();
-
-	if (reason == NULL)
-		return true;
-#ifdef arch_module_check_errdetail
-	arch_module_check_errdetail("pg_standby_archive cannot archive: %s.", reason);
-#else
-	ereport(WARNING,
-			(errmsg("pg_standby_archive cannot archive: %s", reason)));
-#endif
-	return false;
+	return check_configured();
 }
 
 static bool
@@ -777,26 +674,12 @@ _PG_archive_module_init(void)
 
 #else							/* PostgreSQL 15 */
 
-#include "postmaster/pgarch.h"
-
 extern PGDLLEXPORT void _PG_archive_module_init(ArchiveModuleCallbacks *cb);
-
-static bool
-check_configured_cb(void)
-{
-	const char *reason = unconfigured_reason();
-
-	if (reason == NULL)
-		return true;
-	ereport(WARNING,
-			(errmsg("pg_standby_archive cannot archive: %s", reason)));
-	return false;
-}
 
 void
 _PG_archive_module_init(ArchiveModuleCallbacks *cb)
 {
-	cb->check_configured_cb = check_configured_cb;
+	cb->check_configured_cb = check_configured;
 	cb->archive_file_cb = archive_file;
 }
 

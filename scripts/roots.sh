@@ -37,7 +37,7 @@ root_suite() {
 # with meson or configure needs (intree.sh).
 root_packages() {
 	local list="postgresql-$1,postgresql-server-dev-$1,build-essential,libipc-run-perl"
-	list+=",zlib1g-dev,liblz4-dev,libzstd-dev,gzip,lz4,zstd,procps"
+	list+=",zlib1g-dev,liblz4-dev,libzstd-dev,gzip,lz4,zstd,pigz,procps"
 	list+=",debhelper,postgresql-server-dev-all,fakeroot,lintian"
 	if [ "$1" = 17 ]; then
 		list+=",meson,ninja-build,bison,flex,pkgconf"
