@@ -87,10 +87,11 @@ exit_with_status(int status)
 /*
  * libpgcommon exits with status 1 when memory runs out (pg_malloc(),
  * psprintf(), pg_strdup()), and other library code may exit on its own
- * too; pg_standby avoids those on its own paths, but libraries change.  A status we did not choose could promote a
- * server in archive recovery, so, registered first of all, this turns any
- * such exit into one that stops the server instead.  _exit(), since exit()
- * must not be called again from an exit handler.
+ * too; pg_standby avoids those on its own paths, but libraries change.  A
+ * status we did not choose could promote a server in archive recovery, so,
+ * registered first of all, this turns any such exit into one that stops
+ * the server instead.  _exit(), since exit() must not be called again
+ * from an exit handler.
  */
 static void
 stop_unchosen_exit(void)
@@ -893,8 +894,15 @@ main(int argc, char **argv)
 		}
 	}
 
+	/*
+	 * --verify is not a restore_command: no server reads its status, and its
+	 * exits (verify.h) are all its own, so the guard above stands down.
+	 */
 	if (verify_requested(argc, argv))
-		return verify_main(argc, argv, progname);
+	{
+		exit_status_chosen = true;
+		exit_with_status(verify_main(argc, argv, progname));
+	}
 
 	restore_handle_termination_signals();
 	handle_failover_signals();
