@@ -25,6 +25,14 @@ use PgStandbyTest qw(pg_standby_binary);
 
 require 'sys/syscall.ph';
 
+# AddressSanitizer reserves terabytes of address space for its shadow
+# memory at start-up, so under any limit that could make an allocation
+# fail, a sanitized pg_standby cannot start at all.  scripts/test.sh
+# --sanitize sets ASAN_OPTIONS.
+plan skip_all =>
+  'an address space limit cannot be combined with AddressSanitizer'
+  if defined $ENV{ASAN_OPTIONS};
+
 my $pg_standby = pg_standby_binary();
 my $tempdir = PostgreSQL::Test::Utils::tempdir;
 
