@@ -22,7 +22,8 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use FindBin;
 use lib $FindBin::RealBin;
-use PgStandbyTest qw(pg_standby_binary wait_until log_position log_since restored_regex);
+use PgStandbyTest qw(pg_standby_binary wait_until log_position log_since restored_regex
+  archiving_primary);
 use Time::HiRes qw(time);
 
 my $pg_standby = pg_standby_binary();
@@ -47,19 +48,7 @@ sub next_segment
 # The primary archives atomically into one directory that every standby
 # reads; the standbys neither archive nor clean up (no %r).
 my $archive = "$tempdir/archive";
-mkdir $archive;
-
-my $primary = PostgreSQL::Test::Cluster->new('primary');
-$primary->init(allows_streaming => 1, extra => ["--wal-segsize=1"]);
-$primary->append_conf(
-	'postgresql.conf', qq(
-archive_mode = on
-archive_command = 'cp "%p" "$archive/%f.tmp" && mv "$archive/%f.tmp" "$archive/%f"'
-));
-$primary->start;
-$primary->safe_psql('postgres',
-	'CREATE TABLE t (round int NOT NULL, i int NOT NULL)');
-$primary->backup('base');
+my $primary = archiving_primary($archive);
 
 # Rows committed per round, each in a transaction of its own; each round's
 # rows carry its number.
