@@ -20,7 +20,7 @@ use warnings;
 use FindBin;
 use lib $FindBin::RealBin;
 use PgStandbyHosts qw(hosts_available new_host link_down link_up start_sshd
-  stop_sshd mount_sshfs new_server test_dir wait_for pg_standby_command
+  stop_sshd mount_sshfs new_server test_dir wait_for pg_standby_server
   rows_of add_rows measure_lag median check_fault fail_over_for_good run_in
   bindir);
 use Test::More;
@@ -51,15 +51,8 @@ EOF
 $primary->start;
 add_rows($primary, 10);
 
-my $standby = new_server('standby', 'standby');
-$standby->init_from_backup($primary);
-my $restore = pg_standby_command('-t', $trigger, $archive, '%f', '%p', '%r');
-$standby->append_conf(<<"EOF");
-restore_command = '$restore'
-recovery_prefetch = off
-archive_mode = off
-EOF
-$standby->append_conf('', 'standby.signal');
+my $standby = pg_standby_server('standby', $primary, 'archive_mode = off',
+	'-t', $trigger, $archive, '%f', '%p', '%r');
 $standby->start;
 
 my $rows = add_rows($primary, 10);

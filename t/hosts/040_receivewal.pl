@@ -12,7 +12,7 @@ use warnings;
 use FindBin;
 use lib $FindBin::RealBin;
 use PgStandbyHosts qw(hosts_available new_host link_down link_up new_server
-  test_dir wait_for pg_standby_command rows_of add_rows measure_lag median
+  test_dir wait_for pg_standby_server rows_of add_rows measure_lag median
   start_background stop_background bindir unprivileged_user);
 use Test::More;
 use Time::HiRes qw(sleep);
@@ -47,15 +47,9 @@ ok( defined wait_for(
 	'pg_receivewal streams synchronously from the other host');
 add_rows($primary, 1);
 
-my $standby = new_server('standby', 'standby');
-$standby->init_from_backup($primary);
-my $restore = pg_standby_command('-t', $trigger, $archive, '%f', '%p');
-$standby->append_conf(<<"EOF");
-restore_command = '$restore'
-recovery_prefetch = off
-synchronous_standby_names = ''
-EOF
-$standby->append_conf('', 'standby.signal');
+my $standby = pg_standby_server('standby', $primary,
+	"synchronous_standby_names = ''",
+	'-t', $trigger, $archive, '%f', '%p');
 $standby->start;
 
 my $rows = add_rows($primary, 10);

@@ -13,7 +13,7 @@ use warnings;
 use FindBin;
 use lib $FindBin::RealBin;
 use PgStandbyHosts qw(hosts_available new_host link_down link_up start_sshd
-  ssh_command new_server test_dir wait_for pg_standby_command rows_of
+  ssh_command new_server test_dir wait_for pg_standby_server rows_of
   add_rows check_fault fail_over_for_good);
 use Test::More;
 use Time::HiRes qw(sleep);
@@ -50,16 +50,8 @@ add_rows($primary, 10);
 my %standby;
 for my $n (1, 2)
 {
-	my $s = new_server("standby$n", "standby$n");
-	$s->init_from_backup($primary);
-	my $restore = pg_standby_command('-t', "$dir/standby$n.trigger",
-		$archive{$n}, '%f', '%p');
-	$s->append_conf(<<"EOF");
-restore_command = '$restore'
-recovery_prefetch = off
-EOF
-	$s->append_conf('', 'standby.signal');
-	$standby{$n} = $s;
+	$standby{$n} = pg_standby_server("standby$n", $primary, '',
+		'-t', "$dir/standby$n.trigger", $archive{$n}, '%f', '%p');
 }
 # once promoted, standby 1 feeds standby 2
 $standby{1}->append_conf(<<"EOF");

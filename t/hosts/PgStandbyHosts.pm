@@ -32,7 +32,7 @@ use Time::HiRes qw(time usleep sleep);
 our @EXPORT_OK = qw(hosts_available new_host link_down link_up start_sshd
   stop_sshd ssh_command mount_sshfs unmount_sshfs start_background
   stop_background run_in wait_for new_server unprivileged_user bindir
-  test_dir pg_standby_command archive_problems rows_of
+  test_dir pg_standby_command pg_standby_server archive_problems rows_of
   add_rows measure_lag median check_fault fail_over_for_good);
 
 my $user = $ENV{PG_STANDBY_USER} // 'postgres';
@@ -365,6 +365,25 @@ sub pg_standby_command
 {
 	my (@args) = @_;
 	return "$ENV{TESTDIR}/pg_standby " . join(' ', @args);
+}
+
+# A standby in host $host (named after it), from $primary's base backup, in
+# standby mode, whose restore_command is pg_standby with @args; $conf is
+# added to its configuration.  Not started.
+sub pg_standby_server
+{
+	my ($host, $primary, $conf, @args) = @_;
+	my $standby = new_server($host, $host);
+	my $restore = pg_standby_command(@args);
+
+	$standby->init_from_backup($primary);
+	$standby->append_conf(<<"EOF");
+restore_command = '$restore'
+recovery_prefetch = off
+$conf
+EOF
+	$standby->append_conf('', 'standby.signal');
+	return $standby;
 }
 
 # What is wrong with an archive directory: temporary files (rsync's
