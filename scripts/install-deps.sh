@@ -4,7 +4,8 @@
 #
 # Usage: bash scripts/install-deps.sh [--ci]
 #   --ci   also what CI's extra checks use: clang and its libFuzzer and
-#          sanitizer runtimes (make fuzz), valgrind
+#          sanitizer runtimes (make fuzz), valgrind, and mmdebstrap for the
+#          Debian roots of the other major versions (scripts/roots.sh)
 set -euo pipefail
 
 # compiler and make; the server; PGXS with headers, libpgcommon, libpgport
@@ -17,7 +18,7 @@ packages=(build-essential postgresql-15 postgresql-server-dev-15
 	zlib1g-dev liblz4-dev libzstd-dev gzip lz4 zstd pigz libipc-run-perl
 	iproute2 util-linux openssh-server openssh-client sshfs fuse3 rsync)
 if [ "${1:-}" = --ci ]; then
-	packages+=(clang libclang-rt-14-dev valgrind)
+	packages+=(clang libclang-rt-14-dev valgrind mmdebstrap)
 fi
 
 missing=()
