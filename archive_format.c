@@ -395,6 +395,31 @@ decode_archive_file(pg_compress_algorithm algorithm, int fd,
 #ifndef FRONTEND
 
 /*
+ * Open a file to read, as a transient file: the error recovery closes it
+ * after an error.
+ */
+int
+archive_open_file(const char *path)
+{
+	int			fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+
+	if (fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open file \"%s\": %m", path)));
+	return fd;
+}
+
+void
+archive_close_file(int fd, const char *path)
+{
+	if (CloseTransientFile(fd) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not close file \"%s\": %m", path)));
+}
+
+/*
  * Writing a compressed file, for pg_standby_archive.  One gzip member, or
  * one lz4 or zstd frame with the content size and a checksum of the
  * contents, which pg_standby and the standard tools check.
@@ -423,30 +448,22 @@ encoder_failed(ArchiveEncoder *e, const char *reason)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_INTERNAL_ERROR),
-			 errmsg("could not compress data into file \"%s\": %s",
-					e->path, reason ? reason : _("unknown error"))));
+			 errmsg("could not compress data into file \"%s\"", e->path),
+			 reason ? errdetail_internal("%s", reason) : 0));
 }
 
 static void
 encoder_output(ArchiveEncoder *e, const char *data, size_t len)
 {
-	while (len > 0)
+	errno = 0;
+	if (write(e->fd, data, len) != (ssize_t) len)
 	{
-		ssize_t		written = write(e->fd, data, len);
-
-		if (written < 0 && errno == EINTR)
-			continue;
-		if (written <= 0)
-		{
-			/* a write that does nothing and sets no errno: out of space */
-			if (written == 0 || errno == 0)
-				errno = ENOSPC;
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not write to file \"%s\": %m", e->path)));
-		}
-		data += written;
-		len -= written;
+		/* a short write sets no errno: out of space, as copy_file() assumes */
+		if (errno == 0)
+			errno = ENOSPC;
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not write to file \"%s\": %m", e->path)));
 	}
 }
 
@@ -625,11 +642,7 @@ archive_compress_file(const char *from, const char *to,
 	struct stat st;
 	ssize_t		n;
 
-	from_fd = OpenTransientFile(from, O_RDONLY | PG_BINARY);
-	if (from_fd < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open file \"%s\": %m", from)));
+	from_fd = archive_open_file(from);
 	if (fstat(from_fd, &st) != 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
@@ -658,14 +671,8 @@ archive_compress_file(const char *from, const char *to,
 	}
 	PG_END_TRY();
 
-	if (CloseTransientFile(to_fd) != 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not close file \"%s\": %m", to)));
-	if (CloseTransientFile(from_fd) != 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not close file \"%s\": %m", from)));
+	archive_close_file(to_fd, to);
+	archive_close_file(from_fd, from);
 	pfree(buf);
 	pfree(e);
 }

@@ -43,9 +43,10 @@ typedef enum DecodeResult
 } DecodeResult;
 
 /*
- * Receives the decoded contents in order, in chunks; returns false to stop
- * decoding.  It must not throw an error: the decoder holds memory of the
- * compression libraries until it returns.
+ * Receives the decoded contents in order, in chunks of at most
+ * ARCHIVE_CHUNK_SIZE bytes; returns false to stop decoding.  It must not
+ * throw an error: the decoder holds memory of the compression libraries
+ * until it returns.
  */
 typedef bool (*DecodedDataConsumer) (void *arg, const char *data, size_t len);
 
@@ -57,7 +58,9 @@ extern DecodeResult decode_archive_file(pg_compress_algorithm algorithm,
 										size_t problem_size);
 
 #ifndef FRONTEND
-/* Writing a compressed file: pg_standby_archive only. */
+/* pg_standby_archive only: reading files, and writing a compressed one. */
+extern int	archive_open_file(const char *path);
+extern void archive_close_file(int fd, const char *path);
 extern void archive_compress_file(const char *from, const char *to,
 								  const pg_compress_specification *spec);
 #endif

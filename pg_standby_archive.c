@@ -4,26 +4,24 @@
  *	  Archive module: the primary's half of a pg_standby warm standby.
  *
  * With archive_library = 'pg_standby_archive', the archiver hands each
- * completed WAL file to this module, which stores it in the directory
- * named by pg_standby_archive.directory, where pg_standby waits for it.  It
- * works as contrib/basic_archive does: the file is written under a
- * temporary name and durably renamed to its final name, so that it appears
- * there only complete.  Segments (and .partial segments) may be compressed
- * (pg_standby_archive.compression = 'gzip', 'zstd:9', ...); they are then
- * stored as NAME.gz, NAME.lz4 or NAME.zst (NAME.gz.partial, ..., as
- * pg_receivewal names them).  History files are stored as they are.
+ * completed WAL file to this module, which stores it in
+ * pg_standby_archive.directory for pg_standby to restore.  As in
+ * contrib/basic_archive, the file is written under a temporary name and
+ * durably renamed, so that it appears under its final name only complete.
+ * Segments (and .partial segments) may be compressed
+ * (pg_standby_archive.compression = 'gzip', 'zstd:9', ...) and are then
+ * named as pg_receivewal names them: NAME.gz, NAME.lz4.partial, ...
  *
- * The archiver retries a file whose archiving failed, also after a crash
- * between storing it and recording that.  So a file already archived, in
- * any form, with the same contents (as pg_standby decodes it) counts as
- * archived; one with other contents is an error and is never overwritten,
- * except for a .partial segment (see archived_already()).
+ * The archiver retries a file until it succeeds, also after a crash between
+ * storing it and recording that.  So a file already archived, in any form,
+ * with the same contents (as pg_standby decodes it) counts as archived, and
+ * one with other contents is an error and is never overwritten, except for
+ * a .partial segment (see archived_already()).
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -57,6 +55,9 @@ PG_MODULE_MAGIC;
  */
 #define MAX_DIRECTORY_LEN	(MAXPGPATH - 128)
 
+/* Room for why an archived file does not decode. */
+#define PROBLEM_SIZE		256
+
 /* GUC variables */
 static char *archive_directory = NULL;
 static char *archive_compression = NULL;
@@ -67,13 +68,6 @@ static char *archive_file_mode = NULL;
  * crashed one may have left some), and again after any removal failed.
  */
 static bool temp_files_to_remove = true;
-
-/*
- * The temporary file of the file being archived ("" when none), which an
- * error must remove.  Files left open are closed by the error recovery
- * (AtEOXact_Files or AtEOSubXact_Files).
- */
-static char temp_path[MAXPGPATH] = "";
 
 #if PG_VERSION_NUM < 170000
 static MemoryContext archive_context = NULL;
@@ -92,7 +86,6 @@ parse_compression(const char *value, pg_compress_specification *spec,
 	char	   *detail = strchr(method, ':');
 	pg_compress_algorithm algorithm;
 
-	*error = NULL;
 	if (detail != NULL)
 		*detail++ = '\0';
 	if (!parse_compress_algorithm(method, &algorithm))
@@ -112,25 +105,6 @@ parse_compression(const char *value, pg_compress_specification *spec,
 	}
 	pfree(method);
 	return *error == NULL;
-}
-
-/*
- * Parse an octal file mode: read and write bits only, and both of them for
- * the owner, who must read the file back and reopen it to flush it.
- */
-static bool
-parse_file_mode(const char *value, mode_t *mode)
-{
-	char	   *end;
-	long		parsed;
-
-	errno = 0;
-	parsed = strtol(value, &end, 8);
-	if (errno != 0 || end == value || *end != '\0' ||
-		(parsed & ~0666) != 0 || (parsed & 0600) != 0600)
-		return false;
-	*mode = (mode_t) parsed;
-	return true;
 }
 
 /*
@@ -169,12 +143,20 @@ check_archive_compression(char **newval, void **extra, GucSource source)
 	return false;
 }
 
+/*
+ * Octal, read and write bits only, and both of them for the owner, who must
+ * read the file back and reopen it to flush it.
+ */
 static bool
 check_archive_file_mode(char **newval, void **extra, GucSource source)
 {
-	mode_t		mode;
+	char	   *end;
+	long		mode;
 
-	if (parse_file_mode(*newval, &mode))
+	errno = 0;
+	mode = strtol(*newval, &end, 8);
+	if (errno == 0 && end != *newval && *end == '\0' &&
+		(mode & ~0666) == 0 && (mode & 0600) == 0600)
 		return true;
 	GUC_check_errdetail("The file mode must be octal, between 0600 and 0666, with read and write permission for the owner.");
 	return false;
@@ -193,33 +175,10 @@ archive_error_context(void *arg)
 static void
 archive_file_path(char *path, const char *file, const ArchiveFormat *format)
 {
-	if (IsPartialXLogFileName(file))
-		snprintf(path, MAXPGPATH, "%s/%.*s%s.partial",
-				 archive_directory, XLOG_FNAME_LEN, file, format->suffix);
-	else
-		snprintf(path, MAXPGPATH, "%s/%s%s", archive_directory, file,
-				 format->suffix);
-}
+	int			len = IsPartialXLogFileName(file) ? XLOG_FNAME_LEN : strlen(file);
 
-static int
-open_file(const char *path)
-{
-	int			fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
-
-	if (fd < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open file \"%s\": %m", path)));
-	return fd;
-}
-
-static void
-close_file(int fd, const char *path)
-{
-	if (CloseTransientFile(fd) != 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not close file \"%s\": %m", path)));
+	snprintf(path, MAXPGPATH, "%s/%.*s%s%s", archive_directory, len, file,
+			 format->suffix, file + len);
 }
 
 static bool
@@ -229,16 +188,15 @@ all_zeros(const char *data, size_t len)
 }
 
 /*
- * Comparing an archived file, as it decodes, with the WAL file.  For a
- * .partial segment, zeros after the end of either count as nothing: a
- * .partial is padded with zeros, or not, depending on who wrote it.
+ * An archived file, as it decodes, compared with the WAL file.  In a
+ * .partial segment, zeros after the end of either count as nothing: whether
+ * one is padded depends on who wrote it.
  */
 typedef struct Comparison
 {
 	int			wal_fd;
-	bool		zeros_are_nothing;
-	bool		wal_ended;
-	int			read_errno;		/* why the WAL file could not be read */
+	bool		partial;
+	int			read_errno;		/* the decoder's consumer must not throw */
 	char	   *buf;
 } Comparison;
 
@@ -246,73 +204,45 @@ static bool
 compare_decoded(void *arg, const char *data, size_t len)
 {
 	Comparison *c = (Comparison *) arg;
+	ssize_t		n = archive_read_full(c->wal_fd, c->buf, len);
 
-	while (len > 0)
-	{
-		size_t		want = Min(len, ARCHIVE_CHUNK_SIZE);
-		ssize_t		n = c->wal_ended ? 0 : archive_read_full(c->wal_fd, c->buf, want);
-
-		if (n < 0)
-		{
-			c->read_errno = errno;
-			return false;
-		}
-		if ((size_t) n < want)
-			c->wal_ended = true;
-		if (memcmp(data, c->buf, n) != 0 ||
-			!(n == want || (c->zeros_are_nothing &&
-							all_zeros(data + n, want - n))))
-			return false;
-		data += want;
-		len -= want;
-	}
-	return true;
-}
-
-/* What is left of the WAL file once the archived file has ended. */
-static bool
-rest_of_wal_matches(Comparison *c)
-{
-	ssize_t		n;
-
-	while (!c->wal_ended && (n = archive_read_full(c->wal_fd, c->buf, ARCHIVE_CHUNK_SIZE)) != 0)
-	{
-		if (n < 0)
-		{
-			c->read_errno = errno;
-			return false;
-		}
-		if (!c->zeros_are_nothing || !all_zeros(c->buf, n))
-			return false;
-	}
-	return true;
+	if (n < 0)
+		c->read_errno = errno;
+	return n >= 0 && memcmp(data, c->buf, n) == 0 &&
+		((size_t) n == len || (c->partial && all_zeros(data + n, len - n)));
 }
 
 /*
  * Does the archived file, decoded, hold what the WAL file at wal_path
- * holds?  If not, *detail may say why (a file that does not decode).
+ * holds?  If it does not decode, problem (PROBLEM_SIZE bytes) says why;
+ * otherwise it is empty.
  */
 static bool
 same_contents(const char *archived_path, const ArchiveFormat *format,
-			  const char *wal_path, bool partial, char **detail)
+			  const char *wal_path, bool partial, char *problem)
 {
-	Comparison	c = {-1, partial, false, 0, palloc(ARCHIVE_CHUNK_SIZE)};
+	Comparison	c = {-1, partial, 0, palloc(ARCHIVE_CHUNK_SIZE)};
 	int			archived_fd;
-	char		problem[256];
 	DecodeResult result;
+	ssize_t		n = 0;
 	bool		same;
 
-	*detail = NULL;
-	c.wal_fd = open_file(wal_path);
-	archived_fd = open_file(archived_path);
+	c.wal_fd = archive_open_file(wal_path);
+	archived_fd = archive_open_file(archived_path);
 	result = decode_archive_file(format->algorithm, archived_fd,
-								 compare_decoded, &c, problem, sizeof(problem));
+								 compare_decoded, &c, problem, PROBLEM_SIZE);
 	if (result == DECODE_FAILED)
 		ereport(ERROR,
 				(errcode_for_file_access(),
-				 errmsg("could not decompress file \"%s\": %s",
-						archived_path, problem)));
-	same = result == DECODE_DONE && rest_of_wal_matches(&c);
+				 errmsg("could not decompress file \"%s\"", archived_path),
+				 errdetail_internal("%s", problem)));
+
+	/* The WAL file must end there too, or (a .partial) go on in zeros. */
+	same = result == DECODE_DONE;
+	while (same && (n = archive_read_full(c.wal_fd, c.buf, ARCHIVE_CHUNK_SIZE)) > 0)
+		same = partial && all_zeros(c.buf, n);
+	if (n < 0)
+		c.read_errno = errno;
 	if (c.read_errno != 0)
 	{
 		errno = c.read_errno;
@@ -320,31 +250,28 @@ same_contents(const char *archived_path, const ArchiveFormat *format,
 				(errcode_for_file_access(),
 				 errmsg("could not read file \"%s\": %m", wal_path)));
 	}
-	if (result == DECODE_TRUNCATED || result == DECODE_INVALID)
-		*detail = pstrdup(problem);
 
-	close_file(c.wal_fd, wal_path);
-	close_file(archived_fd, archived_path);
+	archive_close_file(c.wal_fd, wal_path);
+	archive_close_file(archived_fd, archived_path);
 	return same;
 }
 
 /*
  * Is the WAL file already in the archive, under its name or (a segment)
- * any of its compressed names?  Every form present must hold its contents:
- * pg_standby may read any of them.  One that does not is an error, and is
- * never overwritten.
+ * any of its compressed names?  Every form present must hold its contents,
+ * since pg_standby may restore any of them; one that does not is an error,
+ * and is never overwritten.
  *
  * Except for a .partial segment.  The server archives one of the timeline
- * it leaves when it is promoted, while pg_receivewal may have streamed its
- * own NAME.partial (compressed, or unpadded) into the same directory before
- * the failover.  The two differ, legitimately, and an error would stop the
- * archiver on this file for good (it archives in order, so every segment of
- * the new timeline would wait behind it).  The archive's file is kept, and
- * the server's is not written beside it: every WAL record of it, up to the
- * switch to the new timeline, is also in the new timeline's first segment,
- * which is archived next, so nothing is lost; and a second .partial under
+ * it leaves at promotion, while pg_receivewal may have streamed its own
+ * NAME.partial (compressed, or unpadded) into the same directory before the
+ * failover.  The two differ legitimately, and an error would stop the
+ * archiver on this file for good, and every segment of the new timeline
+ * behind it.  The archive's file is kept, and the server's is not written
+ * beside it: every record in it up to the switch is also in the new
+ * timeline's first segment, archived next, and a second .partial under
  * another suffix would change which one pg_standby restores at a later
- * smart failover.  It counts as archived, with a LOG saying so.
+ * smart failover.
  */
 static bool
 archived_already(const char *file, const char *path, bool compressible)
@@ -356,8 +283,8 @@ archived_already(const char *file, const char *path, bool compressible)
 	{
 		const ArchiveFormat *format = &archive_formats[i];
 		char		archived_path[MAXPGPATH];
+		char		problem[PROBLEM_SIZE];
 		struct stat st;
-		char	   *detail;
 
 		archive_file_path(archived_path, file, format);
 		if (lstat(archived_path, &st) != 0)
@@ -373,7 +300,7 @@ archived_already(const char *file, const char *path, bool compressible)
 					(errcode(ERRCODE_DUPLICATE_FILE),
 					 errmsg("archive file \"%s\" already exists and is not a regular file",
 							archived_path)));
-		if (same_contents(archived_path, format, path, partial, &detail))
+		if (same_contents(archived_path, format, path, partial, problem))
 		{
 			strlcpy(found, archived_path, sizeof(found));
 			continue;
@@ -391,7 +318,7 @@ archived_already(const char *file, const char *path, bool compressible)
 				(errcode(ERRCODE_DUPLICATE_FILE),
 				 errmsg("archive file \"%s\" already exists with different contents",
 						archived_path),
-				 detail ? errdetail_internal("%s", detail) :
+				 problem[0] != '\0' ? errdetail_internal("%s", problem) :
 				 errdetail("The archive file was left as it is; \"%s\" is not archived.",
 						   path),
 				 errhint("Is another server archiving into the same directory?")));
@@ -409,35 +336,34 @@ archived_already(const char *file, const char *path, bool compressible)
 	return true;
 }
 
-/* Is this a name of our temporary files: NAME...PID.TIMESTAMP.tmp? */
+/* Is this one of our temporary names, NAME...PID.TIMESTAMP.tmp? */
 static bool
 is_temp_file_name(const char *name)
 {
 	size_t		len = strlen(name);
+	const char *end = name + len - 4;
 
-	if (len <= 4 || strcmp(name + len - 4, ".tmp") != 0)
+	/* the shortest: 8 hexadecimal digits, ".1.1.tmp" */
+	if (len < 16 || strcmp(end, ".tmp") != 0 ||
+		strspn(name, "0123456789ABCDEF") < 8)
 		return false;
-	len -= 4;
 	for (int numbers = 0; numbers < 2; numbers++)
 	{
-		size_t		digits = 0;
+		const char *digits = end;
 
-		while (len > 0 && isdigit((unsigned char) name[len - 1]))
-		{
-			len--;
-			digits++;
-		}
-		if (digits == 0 || len == 0 || name[len - 1] != '.')
+		while (digits > name + 8 && isdigit((unsigned char) digits[-1]))
+			digits--;
+		if (digits == end || digits[-1] != '.')
 			return false;
-		len--;
+		end = digits - 1;
 	}
-	return len >= 8 && strspn(name, "0123456789ABCDEF") >= 8;
+	return true;
 }
 
 /*
- * Remove a temporary file; never throws.  Housekeeping: a failure is
- * logged, does not stop archiving (a network file system during an outage),
- * and the removal is tried again before the next file.
+ * Remove a temporary file; never throws.  A failure (a network file system
+ * during an outage) is logged and does not stop archiving: the removal is
+ * tried again before the next file.
  */
 static void
 remove_temp_file(const char *path, bool stale)
@@ -460,10 +386,10 @@ remove_temp_file(const char *path, bool stale)
 }
 
 /*
- * Remove the temporary files in the archive.  Only the process that
- * creates one renames it, and between two files this archiver has none, so
- * every one there is stale: left by an archiver that died in the middle of
- * a file, or by this one when it could not remove it.
+ * Only the process that creates a temporary file renames it, and between
+ * two files this archiver has none, so every one in the archive is stale:
+ * left by an archiver that died in the middle of a file, or by this one
+ * when it could not remove it.
  */
 static void
 remove_temp_files(void)
@@ -489,11 +415,11 @@ static void
 archive_file_internal(const char *file, const char *path)
 {
 	pg_compress_specification spec;
-	mode_t		mode;
 	char	   *error;
 	bool		compressible;
 	struct stat st;
 	char		final_path[MAXPGPATH];
+	char		temp_path[MAXPGPATH];
 
 	if (stat(archive_directory, &st) != 0)
 	{
@@ -516,11 +442,9 @@ archive_file_internal(const char *file, const char *path)
 	if (temp_files_to_remove)
 		remove_temp_files();
 
-	/* The check hooks accepted these values. */
+	/* The check hooks accepted the settings. */
 	if (!parse_compression(archive_compression, &spec, &error))
 		elog(ERROR, "invalid pg_standby_archive.compression: %s", error);
-	if (!parse_file_mode(archive_file_mode, &mode))
-		elog(ERROR, "invalid pg_standby_archive.file_mode");
 
 	/* Segments are what pg_standby reads compressed; history files stay. */
 	compressible = IsXLogFileName(file) || IsPartialXLogFileName(file);
@@ -535,35 +459,46 @@ archive_file_internal(const char *file, const char *path)
 	/* A name of our own, never another writer's nor a crash's leftover. */
 	snprintf(temp_path, sizeof(temp_path), "%s.%d." INT64_FORMAT ".tmp",
 			 final_path, MyProcPid, (int64) GetCurrentTimestamp());
-	if (spec.algorithm == PG_COMPRESSION_NONE)
-		copy_file(unconstify(char *, path), temp_path);
-	else
-		archive_compress_file(path, temp_path, &spec);
+	PG_TRY();
+	{
+		if (spec.algorithm == PG_COMPRESSION_NONE)
+			copy_file(unconstify(char *, path), temp_path);
+		else
+			archive_compress_file(path, temp_path, &spec);
 
-	/* The server creates files with its own mode; the archive has its own. */
-	if (chmod(temp_path, mode) != 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not change permissions of file \"%s\": %m",
-						temp_path)));
+		/* The server creates files with its mode; the archive has its own. */
+		if (chmod(temp_path, (mode_t) strtol(archive_file_mode, NULL, 8)) != 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not change permissions of file \"%s\": %m",
+							temp_path)));
 
-	/* durable_rename() would replace a file that appeared meanwhile. */
-	if (lstat(final_path, &st) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DUPLICATE_FILE),
-				 errmsg("archive file \"%s\" appeared while it was being written",
-						final_path),
-				 errhint("Is another server archiving into the same directory?")));
-	(void) durable_rename(temp_path, final_path, ERROR);
-	temp_path[0] = '\0';
+		/* durable_rename() would replace a file that appeared meanwhile. */
+		if (lstat(final_path, &st) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_FILE),
+					 errmsg("archive file \"%s\" appeared while it was being written",
+							final_path),
+					 errhint("Is another server archiving into the same directory?")));
+		(void) durable_rename(temp_path, final_path, ERROR);
+	}
+	PG_CATCH();
+	{
+		/*
+		 * Gone already if only the synchronization after the rename failed.
+		 * The error recovery closes the files left open.
+		 */
+		remove_temp_file(temp_path, false);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 
 	ereport(DEBUG1,
 			(errmsg_internal("archived \"%s\" as \"%s\"", file, final_path)));
 }
 
 /*
- * Archive one file; true when it is in the archive.  Whatever happens, the
- * temporary file is removed.
+ * Archive one file; true when it is in the archive.
  *
  * Before PostgreSQL 17 an ERROR escaping an archive module would be FATAL
  * and restart the archiver, so it is caught here as basic_archive does;
@@ -602,17 +537,7 @@ archive_file(const char *file, const char *path)
 	errcallback.arg = unconstify(char *, file);
 	errcallback.previous = error_context_stack;
 	error_context_stack = &errcallback;
-	PG_TRY();
-	{
-		archive_file_internal(file, path);
-	}
-	PG_FINALLY();
-	{
-		if (temp_path[0] != '\0')
-			remove_temp_file(temp_path, false);
-		temp_path[0] = '\0';
-	}
-	PG_END_TRY();
+	archive_file_internal(file, path);
 	error_context_stack = errcallback.previous;
 
 #if PG_VERSION_NUM < 170000
