@@ -31,7 +31,7 @@ PG_LIBS_INTERNAL = -L$(top_builddir)/src/fe_utils -L$(pkglibdir) -lpgfeutils
 
 # "make installcheck" needs no running server: pg_regress starts a
 # temporary instance that archives, and the TAP tests start their own.
-REGRESS = archive_setup backup_functions restore_command archive_module
+REGRESS = archive_setup backup_functions restore_command archive_module archive_refusals
 REGRESS_OPTS = --temp-instance=./tmp_regress --temp-config=$(srcdir)/sql/archiving.conf
 TAP_TESTS = 1
 EXTRA_CLEAN = tmp_regress
