@@ -217,7 +217,7 @@ read_text_file(const char *path, size_t *len, char *problem,
 	if (st.st_size > 1024 * 1024)
 	{
 		set_problem(problem, problem_size, "file is too large: %lld bytes",
-				 (long long) st.st_size);
+					(long long) st.st_size);
 		close(fd);
 		return NULL;
 	}
@@ -309,8 +309,8 @@ load_segment(Verify *v, SegmentFile *sf, int in_fd, int mem_fd,
 		if (result == RESTORE_INCOMPLETE && !sf->partial)
 		{
 			set_problem(problem, problem_size,
-					 "compressed data ends after %llu bytes: truncated, or still being written",
-					 (unsigned long long) size);
+						"compressed data ends after %llu bytes: truncated, or still being written",
+						(unsigned long long) size);
 			return 0;
 		}
 		if (result != RESTORE_DONE && result != RESTORE_INCOMPLETE)
@@ -350,7 +350,7 @@ load_segment(Verify *v, SegmentFile *sf, int in_fd, int mem_fd,
 		if (size < XLOG_BLCKSZ)
 		{
 			set_problem(problem, problem_size,
-					 "partial segment ends before its first page header");
+						"partial segment ends before its first page header");
 			return 0;
 		}
 		if (seg_size != 0 && size < seg_size)
@@ -422,11 +422,11 @@ check_segment(Verify *v, SegmentFile *sf, int mem_fd)
 		size = st.st_size;
 		if (size < XLOG_BLCKSZ)
 			set_problem(problem, sizeof(problem), "file has %llu bytes",
-					 (unsigned long long) size);
+						(unsigned long long) size);
 		else if (size > WalSegMaxSize)
 			set_problem(problem, sizeof(problem),
-					 "file has %llu bytes, more than any WAL segment",
-					 (unsigned long long) size);
+						"file has %llu bytes, more than any WAL segment",
+						(unsigned long long) size);
 		else
 			contents = read_whole_segment(fd, size, problem, sizeof(problem));
 	}
@@ -444,8 +444,8 @@ check_segment(Verify *v, SegmentFile *sf, int mem_fd)
 			v->seg_size = seg_size;
 		if (seg_size != v->seg_size)
 			set_problem(problem, sizeof(problem),
-					 "segment size %u differs from the archive's %u",
-					 seg_size, v->seg_size);
+						"segment size %u differs from the archive's %u",
+						seg_size, v->seg_size);
 		else
 			ok = check_segment_contents(&expect, contents, size, problem,
 										sizeof(problem)) &&

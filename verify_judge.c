@@ -442,8 +442,8 @@ judge_from(Verify *v)
 	if (from_index < 0 || v->from_lsn >= path[from_index].end)
 	{
 		set_problem(answer, sizeof(answer),
-				 "start %X/%X on timeline %u is not on the history of timeline %u, the newest in the archive",
-				 LSN_FORMAT_ARGS(v->from_lsn), v->from_tli, target);
+					"start %X/%X on timeline %u is not on the history of timeline %u, the newest in the archive",
+					LSN_FORMAT_ARGS(v->from_lsn), v->from_tli, target);
 		goto cannot;
 	}
 
@@ -491,7 +491,7 @@ judge_from(Verify *v)
 		if (sf == NULL)
 		{
 			set_problem(answer, sizeof(answer),
-					 "replay stops before %s: missing or refused", name);
+						"replay stops before %s: missing or refused", name);
 			goto cannot;
 		}
 		if (segno < last_seg && !sf->summary.continues &&
@@ -499,16 +499,16 @@ judge_from(Verify *v)
 			sf->summary.end < (segno + 1) * (uint64) v->seg_size)
 		{
 			set_problem(answer, sizeof(answer),
-					 "replay stops at %X/%X in %s, where its WAL ends",
-					 LSN_FORMAT_ARGS(sf->summary.end), name);
+						"replay stops at %X/%X in %s, where its WAL ends",
+						LSN_FORMAT_ARGS(sf->summary.end), name);
 			goto cannot;
 		}
 		if (segno == last_seg)
 		{
 			set_problem(answer, sizeof(answer),
-					 "replay from %X/%X on timeline %u reaches %X/%X in %s, the end of the archive on timeline %u",
-					 LSN_FORMAT_ARGS(v->from_lsn), v->from_tli,
-					 LSN_FORMAT_ARGS(sf->summary.end), name, target);
+						"replay from %X/%X on timeline %u reaches %X/%X in %s, the end of the archive on timeline %u",
+						LSN_FORMAT_ARGS(v->from_lsn), v->from_tli,
+						LSN_FORMAT_ARGS(sf->summary.end), name, target);
 			v->reaches_end = true;
 			v->from_answer = pg_strdup(answer);
 			return;
