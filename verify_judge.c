@@ -277,12 +277,19 @@ judge_segments(Verify *v)
 					hf->entries[hf->nentries - 1].tli == sf->tli)
 					branched = true;
 			}
-			add_finding(v, "partial", sf->file, false,
-						"WAL of timeline %u up to %X/%X; %s",
-						sf->tli, LSN_FORMAT_ARGS(sf->summary.end),
-						full ? "the complete segment is present too" :
-						branched ? "the last segment of this timeline at a promotion (a newer timeline branched from it); not needed for replay" :
-						"not yet complete: used by pg_standby only at smart failover");
+			/* whole sentences, which a translation can reorder */
+			if (full != NULL)
+				add_finding(v, "partial", sf->file, false,
+							"WAL of timeline %u up to %X/%X; the complete segment is present too",
+							sf->tli, LSN_FORMAT_ARGS(sf->summary.end));
+			else if (branched)
+				add_finding(v, "partial", sf->file, false,
+							"WAL of timeline %u up to %X/%X; the last segment of this timeline at a promotion (a newer timeline branched from it); not needed for replay",
+							sf->tli, LSN_FORMAT_ARGS(sf->summary.end));
+			else
+				add_finding(v, "partial", sf->file, false,
+							"WAL of timeline %u up to %X/%X; not yet complete: used by pg_standby only at smart failover",
+							sf->tli, LSN_FORMAT_ARGS(sf->summary.end));
 		}
 	}
 }
