@@ -529,7 +529,10 @@ finish_smart_failover(void)
 		return EXIT_RESTORED;
 	}
 	if (result != RESTORE_ABSENT)
-		pg_log_error("could not restore file \"%s\": %s", source, problem);
+	{
+		pg_log_error("could not restore file \"%s\"", source);
+		pg_log_error_detail("%s", problem);
+	}
 	report_failover(FAILOVER_SMART, trigger_path);
 	return fail_over();
 }
@@ -626,8 +629,8 @@ report_problem(WaitState *state)
 
 	if (repeated && now < state->reported_at + state->repeat_after)
 		return;
-	pg_log_error("could not restore file \"%s\": %s", state->source,
-				 state->problem);
+	pg_log_error("could not restore file \"%s\"", state->source);
+	pg_log_error_detail("%s", state->problem);
 	if (repeated)
 		pg_log_error_detail("The problem has lasted %.0f seconds.",
 							now - state->first_reported_at);
@@ -756,9 +759,9 @@ judge_result(RestoreResult result, Failover failover, uint32 seg_size,
 
 		case RESTORE_COPY_ERROR:
 			state->failed_copies++;
-			pg_log_error("could not restore file \"%s\" (attempt %d of %d): %s",
-						 state->source, state->failed_copies, max_retries + 1,
-						 state->problem);
+			pg_log_error("could not restore file \"%s\" (attempt %d of %d)",
+						 state->source, state->failed_copies, max_retries + 1);
+			pg_log_error_detail("%s", state->problem);
 			if (state->failed_copies > max_retries)
 			{
 				/*

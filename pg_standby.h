@@ -23,14 +23,25 @@
 #define EXIT_GAVE_UP			255 /* a present file could not be copied */
 
 /*
- * The files that look at an archived file say why they refused it, or why
- * it could not be restored, in a buffer of the caller's, which logs it
- * after "could not restore file": a fragment in the form of a primary
- * message ("could not open file \"%s\": %m", "page address ... does not
- * match ..."), translated here, where its format is known.
+ * The one way a file that looks at an archived file records why it refused
+ * it, or why it could not be restored: in a buffer of the caller's.  The
+ * restore path logs it as the detail of "could not restore file", and
+ * --verify prints it after the file's name, so it is a fragment in the
+ * form of a primary message ("could not open file \"%s\": %m", "page
+ * address ... does not match ..."), translated here, where its format is
+ * known (nls.mk lists set_problem among the gettext triggers).
  */
+static inline void set_problem_v(char *problem, size_t problem_size,
+								 const char *fmt, va_list args) pg_attribute_printf(3, 0);
 static inline void set_problem(char *problem, size_t problem_size,
 							   const char *fmt,...) pg_attribute_printf(3, 4);
+
+static inline void
+set_problem_v(char *problem, size_t problem_size, const char *fmt,
+			  va_list args)
+{
+	vsnprintf(problem, problem_size, _(fmt), args);
+}
 
 static inline void
 set_problem(char *problem, size_t problem_size, const char *fmt,...)
@@ -38,7 +49,7 @@ set_problem(char *problem, size_t problem_size, const char *fmt,...)
 	va_list		args;
 
 	va_start(args, fmt);
-	vsnprintf(problem, problem_size, _(fmt), args);
+	set_problem_v(problem, problem_size, fmt, args);
 	va_end(args);
 }
 

@@ -632,8 +632,8 @@ segment_in_server_wal(const char *restore_path,
 	if (valid && written_to_end && !summary.switched && !summary.continues)
 	{
 		valid = false;
-		strlcpy(problem, "its WAL ends inside it, and could end recovery early",
-				sizeof(problem));
+		set_problem(problem, sizeof(problem),
+					"its WAL ends inside it, and could end recovery early");
 	}
 	if (!valid)
 		pg_log_debug("not using \"%s\": %s", path, problem);

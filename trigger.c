@@ -129,7 +129,8 @@ report_failover(Failover failover, const char *trigger_path)
 		pg_log_info("SIGUSR1 received: fast failover");
 	else if (promotion_requested())
 		pg_log_info("promotion requested: fast failover");
+	else if (failover == FAILOVER_FAST)
+		pg_log_info("trigger file \"%s\" found: fast failover", trigger_path);
 	else
-		pg_log_info("trigger file \"%s\" found: %s failover",
-					trigger_path, failover == FAILOVER_FAST ? "fast" : "smart");
+		pg_log_info("trigger file \"%s\" found: smart failover", trigger_path);
 }

@@ -53,7 +53,7 @@ add_finding(Verify *v, const char *kind, const char *file, bool problem,
 	va_list		args;
 
 	va_start(args, fmt);
-	vsnprintf(message, sizeof(message), fmt, args);
+	set_problem_v(message, sizeof(message), fmt, args);
 	va_end(args);
 	v->findings = pg_realloc(v->findings,
 							 (v->nfindings + 1) * sizeof(Finding));
@@ -209,15 +209,15 @@ read_text_file(const char *path, size_t *len, char *problem,
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) != 0)
 	{
-		snprintf(problem, problem_size, "could not open file \"%s\": %m", path);
+		set_problem(problem, problem_size, "could not open file \"%s\": %m", path);
 		if (fd >= 0)
 			close(fd);
 		return NULL;
 	}
 	if (st.st_size > 1024 * 1024)
 	{
-		snprintf(problem, problem_size, "file is too large: %lld bytes",
-				 (long long) st.st_size);
+		set_problem(problem, problem_size, "file is too large: %lld bytes",
+					(long long) st.st_size);
 		close(fd);
 		return NULL;
 	}
@@ -226,7 +226,7 @@ read_text_file(const char *path, size_t *len, char *problem,
 	close(fd);
 	if (n != st.st_size)
 	{
-		snprintf(problem, problem_size, "could not read file \"%s\": %m", path);
+		set_problem(problem, problem_size, "could not read file \"%s\": %m", path);
 		pg_free(data);
 		return NULL;
 	}
@@ -299,7 +299,7 @@ load_segment(Verify *v, SegmentFile *sf, int in_fd, int mem_fd,
 
 	if (ftruncate(mem_fd, 0) != 0 || lseek(mem_fd, 0, SEEK_SET) != 0)
 	{
-		snprintf(problem, problem_size, "could not reset memory file: %m");
+		set_problem(problem, problem_size, "could not reset memory file: %m");
 		return 0;
 	}
 	if (sf->format->algorithm != PG_COMPRESSION_NONE)
@@ -308,9 +308,9 @@ load_segment(Verify *v, SegmentFile *sf, int in_fd, int mem_fd,
 									&size, problem, problem_size);
 		if (result == RESTORE_INCOMPLETE && !sf->partial)
 		{
-			snprintf(problem, problem_size,
-					 "compressed data ends after %llu bytes: truncated, or still being written",
-					 (unsigned long long) size);
+			set_problem(problem, problem_size,
+						"compressed data ends after %llu bytes: truncated, or still being written",
+						(unsigned long long) size);
 			return 0;
 		}
 		if (result != RESTORE_DONE && result != RESTORE_INCOMPLETE)
@@ -325,14 +325,14 @@ load_segment(Verify *v, SegmentFile *sf, int in_fd, int mem_fd,
 		{
 			if (write(mem_fd, buffer, n) != n)
 			{
-				snprintf(problem, problem_size, "could not write memory file: %m");
+				set_problem(problem, problem_size, "could not write memory file: %m");
 				return 0;
 			}
 			size += n;
 		}
 		if (n < 0)
 		{
-			snprintf(problem, problem_size, "could not read file: %m");
+			set_problem(problem, problem_size, "could not read file: %m");
 			return 0;
 		}
 	}
@@ -349,15 +349,15 @@ load_segment(Verify *v, SegmentFile *sf, int in_fd, int mem_fd,
 			size -= size % XLOG_BLCKSZ;
 		if (size < XLOG_BLCKSZ)
 		{
-			snprintf(problem, problem_size,
-					 "partial segment ends before its first page header");
+			set_problem(problem, problem_size,
+						"partial segment ends before its first page header");
 			return 0;
 		}
 		if (seg_size != 0 && size < seg_size)
 			size = seg_size;
 		if (ftruncate(mem_fd, size) != 0)
 		{
-			snprintf(problem, problem_size, "could not extend memory file: %m");
+			set_problem(problem, problem_size, "could not extend memory file: %m");
 			return 0;
 		}
 	}
@@ -416,17 +416,17 @@ check_segment(Verify *v, SegmentFile *sf, int mem_fd)
 	snprintf(path, sizeof(path), "%s/%s", v->archive_dir, sf->file);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) != 0)
-		snprintf(problem, sizeof(problem), "could not open file: %m");
+		set_problem(problem, sizeof(problem), "could not open file: %m");
 	else if (sf->format->algorithm == PG_COMPRESSION_NONE && !sf->partial)
 	{
 		size = st.st_size;
 		if (size < XLOG_BLCKSZ)
-			snprintf(problem, sizeof(problem), "file has %llu bytes",
-					 (unsigned long long) size);
+			set_problem(problem, sizeof(problem), "file has %llu bytes",
+						(unsigned long long) size);
 		else if (size > WalSegMaxSize)
-			snprintf(problem, sizeof(problem),
-					 "file has %llu bytes, more than any WAL segment",
-					 (unsigned long long) size);
+			set_problem(problem, sizeof(problem),
+						"file has %llu bytes, more than any WAL segment",
+						(unsigned long long) size);
 		else
 			contents = read_whole_segment(fd, size, problem, sizeof(problem));
 	}
@@ -443,9 +443,9 @@ check_segment(Verify *v, SegmentFile *sf, int mem_fd)
 		if (v->seg_size == 0)
 			v->seg_size = seg_size;
 		if (seg_size != v->seg_size)
-			snprintf(problem, sizeof(problem),
-					 "segment size %u differs from the archive's %u",
-					 seg_size, v->seg_size);
+			set_problem(problem, sizeof(problem),
+						"segment size %u differs from the archive's %u",
+						seg_size, v->seg_size);
 		else
 			ok = check_segment_contents(&expect, contents, size, problem,
 										sizeof(problem)) &&

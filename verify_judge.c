@@ -277,12 +277,19 @@ judge_segments(Verify *v)
 					hf->entries[hf->nentries - 1].tli == sf->tli)
 					branched = true;
 			}
-			add_finding(v, "partial", sf->file, false,
-						"WAL of timeline %u up to %X/%X; %s",
-						sf->tli, LSN_FORMAT_ARGS(sf->summary.end),
-						full ? "the complete segment is present too" :
-						branched ? "the last segment of this timeline at a promotion (a newer timeline branched from it); not needed for replay" :
-						"not yet complete: used by pg_standby only at smart failover");
+			/* whole sentences, which a translation can reorder */
+			if (full != NULL)
+				add_finding(v, "partial", sf->file, false,
+							"WAL of timeline %u up to %X/%X; the complete segment is present too",
+							sf->tli, LSN_FORMAT_ARGS(sf->summary.end));
+			else if (branched)
+				add_finding(v, "partial", sf->file, false,
+							"WAL of timeline %u up to %X/%X; the last segment of this timeline at a promotion (a newer timeline branched from it); not needed for replay",
+							sf->tli, LSN_FORMAT_ARGS(sf->summary.end));
+			else
+				add_finding(v, "partial", sf->file, false,
+							"WAL of timeline %u up to %X/%X; not yet complete: used by pg_standby only at smart failover",
+							sf->tli, LSN_FORMAT_ARGS(sf->summary.end));
 		}
 	}
 }
@@ -436,14 +443,14 @@ judge_from(Verify *v)
 			from_index = i;
 	if (v->seg_size == 0)
 	{
-		snprintf(answer, sizeof(answer), "the archive holds no valid segment");
+		set_problem(answer, sizeof(answer), "the archive holds no valid segment");
 		goto cannot;
 	}
 	if (from_index < 0 || v->from_lsn >= path[from_index].end)
 	{
-		snprintf(answer, sizeof(answer),
-				 "start %X/%X on timeline %u is not on the history of timeline %u, the newest in the archive",
-				 LSN_FORMAT_ARGS(v->from_lsn), v->from_tli, target);
+		set_problem(answer, sizeof(answer),
+					"start %X/%X on timeline %u is not on the history of timeline %u, the newest in the archive",
+					LSN_FORMAT_ARGS(v->from_lsn), v->from_tli, target);
 		goto cannot;
 	}
 
@@ -469,7 +476,7 @@ judge_from(Verify *v)
 	if (!have_last)
 	{
 		XLogFileName(name, v->from_tli, start_seg, v->seg_size);
-		snprintf(answer, sizeof(answer), "the first segment needed, %s, is not in the archive", name);
+		set_problem(answer, sizeof(answer), "the first segment needed, %s, is not in the archive", name);
 		goto cannot;
 	}
 
@@ -490,25 +497,25 @@ judge_from(Verify *v)
 		XLogFileName(name, tli, segno, v->seg_size);
 		if (sf == NULL)
 		{
-			snprintf(answer, sizeof(answer),
-					 "replay stops before %s: missing or refused", name);
+			set_problem(answer, sizeof(answer),
+						"replay stops before %s: missing or refused", name);
 			goto cannot;
 		}
 		if (segno < last_seg && !sf->summary.continues &&
 			!sf->summary.switched &&
 			sf->summary.end < (segno + 1) * (uint64) v->seg_size)
 		{
-			snprintf(answer, sizeof(answer),
-					 "replay stops at %X/%X in %s, where its WAL ends",
-					 LSN_FORMAT_ARGS(sf->summary.end), name);
+			set_problem(answer, sizeof(answer),
+						"replay stops at %X/%X in %s, where its WAL ends",
+						LSN_FORMAT_ARGS(sf->summary.end), name);
 			goto cannot;
 		}
 		if (segno == last_seg)
 		{
-			snprintf(answer, sizeof(answer),
-					 "replay from %X/%X on timeline %u reaches %X/%X in %s, the end of the archive on timeline %u",
-					 LSN_FORMAT_ARGS(v->from_lsn), v->from_tli,
-					 LSN_FORMAT_ARGS(sf->summary.end), name, target);
+			set_problem(answer, sizeof(answer),
+						"replay from %X/%X on timeline %u reaches %X/%X in %s, the end of the archive on timeline %u",
+						LSN_FORMAT_ARGS(v->from_lsn), v->from_tli,
+						LSN_FORMAT_ARGS(sf->summary.end), name, target);
 			v->reaches_end = true;
 			v->from_answer = pg_strdup(answer);
 			return;

@@ -68,7 +68,7 @@ typedef struct WatchedProcess
 {
 	pid_t		pid;			/* 0: not watched */
 	int			pidfd;			/* -1: polled instead */
-	const char *what;
+	const char *what;			/* for debug messages */
 } WatchedProcess;
 
 static WatchedProcess server_processes[] = {
@@ -222,8 +222,13 @@ server_is_gone(void)
 
 		if (process->pid != 0 && process_has_exited(process))
 		{
-			pg_log_error("%s (PID %d) has exited", process->what,
-						 (int) process->pid);
+			/* whole sentences, which a translation can reorder */
+			if (process == &server_processes[0])
+				pg_log_error("the server process that started pg_standby (PID %d) has exited",
+							 (int) process->pid);
+			else
+				pg_log_error("the postmaster (PID %d) has exited",
+							 (int) process->pid);
 			return true;
 		}
 	}

@@ -182,8 +182,8 @@ for my $name ('0000000100000000000000F0', '00000002.history',
 	is(listing($out), '', "absent $name: nothing created");
 }
 
-# A refusal: exit status 1, one error line naming the file and the reason,
-# nothing created.
+# A refusal: exit status 1, an error line naming the file and a detail line
+# with the reason, nothing created.
 sub refused_ok
 {
 	my ($cwd, $dir, $name, $reason, $test_name) = @_;
@@ -194,9 +194,9 @@ sub refused_ok
 	is($status, 1, "$test_name: exit status 1");
 	like(
 		$stderr,
-		qr/^pg_standby: error: [^\n]*"\Q$dir\/$name\E"[^\n]*$reason[^\n]*$/m,
-		"$test_name: error names the file and the reason");
-	is(scalar(() = $stderr =~ /\n/g), 1, "$test_name: one line");
+		qr/^pg_standby: error: [^\n]*"\Q$dir\/$name\E"\npg_standby: detail: [^\n]*$reason[^\n]*$/m,
+		"$test_name: error names the file, detail the reason");
+	is(scalar(() = $stderr =~ /\n/g), 2, "$test_name: two lines");
 	is(listing($out), '', "$test_name: nothing created");
 	return;
 }
@@ -389,12 +389,14 @@ SKIP:
 	like(
 		$stderr,
 		qr/^pg_standby:\ error:\ [^\n]*"\Q$archive\/$seg\E"[^\n]*
-		   \battempt\ 1\ of\ 2\b[^\n]*:\ Permission\ denied$/mx,
+		   \battempt\ 1\ of\ 2\b[^\n]*\n
+		   pg_standby:\ detail:\ [^\n]*:\ Permission\ denied$/mx,
 		'unwritable restore directory: first attempt reported');
 	like(
 		$stderr,
 		qr/^pg_standby:\ error:\ [^\n]*"\Q$archive\/$seg\E"[^\n]*
-		   \battempt\ 2\ of\ 2\b[^\n]*:\ Permission\ denied$/mx,
+		   \battempt\ 2\ of\ 2\b[^\n]*\n
+		   pg_standby:\ detail:\ [^\n]*:\ Permission\ denied$/mx,
 		'unwritable restore directory: retried once');
 	like($stderr, qr/^pg_standby: error: giving up/m,
 		'unwritable restore directory: gives up');
@@ -448,7 +450,7 @@ SKIP:
 		'11', $locked, $seg, "$xlog/RECOVERYXLOG");
 	is($status, 1, 'unreadable segment: waited for until -w');
 	my @reports = $stderr =~
-	  /^pg_standby: error: could not restore file "\Q$locked\/$seg\E": [^\n]*Permission denied$/mg;
+	  /^pg_standby: error: could not restore file "\Q$locked\/$seg\E"\npg_standby: detail: [^\n]*Permission denied$/mg;
 	is(scalar @reports, 2, 'unreadable segment: reported again while it lasts');
 	like(
 		$stderr,

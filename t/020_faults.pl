@@ -324,7 +324,7 @@ sub cannot_restore_regex
 {
 	my ($segment, $reason) = @_;
 	$reason = qr/.*/ unless defined $reason;
-	return qr/pg_standby: error: could not restore file "\Q$archive\/$segment\E": $reason/;
+	return qr/pg_standby: error: could not restore file "\Q$archive\/$segment\E"\npg_standby: detail: $reason/;
 }
 
 # Wait until pg_standby waits for $segment (one process with it on its
@@ -576,7 +576,7 @@ sub check_refused_then_replayed
 	my $attempt_regex = sub {
 		my ($k) = @_;
 		return
-		  qr/could not restore file "\Q$archive\/$segment\E" \(attempt $k of 101\): could not create file "pg_wal\/RECOVERYXLOG\.pg_standby\.tmp": Permission denied/;
+		  qr/could not restore file "\Q$archive\/$segment\E" \(attempt $k of 101\)\npg_standby: detail: could not create file "pg_wal\/RECOVERYXLOG\.pg_standby\.tmp": Permission denied/;
 	};
 
 	my $pid = waiting_pg_standby($segment);
@@ -676,7 +676,7 @@ foreach my $mode ('fast', 'immediate')
 	chmod(0700, $standby_wal) or die "could not chmod \"$standby_wal\": $!";
 
 	my $log = log_since($standby, $offset);
-	like($log, qr/attempt 2 of 2.*\n.*giving up/,
+	like($log, qr/attempt 2 of 2\)\n[^\n]*detail: [^\n]*\n[^\n]*giving up/,
 		'give up: after the second failed attempt');
 	unlike($log, $promotion_regex, 'give up: recovery did not end');
 	is(cluster_state($standby), 'in archive recovery',

@@ -239,7 +239,7 @@ sub refused_regex
 {
 	my ($archive_dir, $file, $reason) = @_;
 	return
-	  qr/pg_standby: error: could not restore file "\Q$archive_dir\/$file\E": $reason/;
+	  qr/pg_standby: error: could not restore file "\Q$archive_dir\/$file\E"\npg_standby: detail: $reason/;
 }
 
 # Run pg_standby as an operator or pg_rewind would, in the primary's data
@@ -547,7 +547,7 @@ ok($standby_a->log_contains(restored_regex($archive, "$segment_p.zst"), $offset)
 {
 	my $log = log_since($standby_a, $offset);
 	my $truncated_refusals = () =
-	  $log =~ /could not restore file "[^"]*": [a-z0-9 ]+ ends early/g;
+	  $log =~ /could not restore file "[^"]*"\npg_standby: detail: [a-z0-9 ]+ ends early/g;
 	is($truncated_refusals, 0,
 		'truncated files: waited for, never refused');
 }

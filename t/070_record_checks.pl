@@ -118,7 +118,7 @@ substr($damaged, $flip_offset, 1) = chr(ord(substr($damaged, $flip_offset, 1)) ^
 ###########################################################################
 my $offset = log_position($standby);
 place_data("$archive/$segment", $damaged);
-my $refusal = qr/pg_standby: error: could not restore file "\Q$archive\/$segment\E": incorrect resource manager data checksum in record at \Q$flip_lsn\E/;
+my $refusal = qr/pg_standby: error: could not restore file "\Q$archive\/$segment\E"\npg_standby: detail: incorrect resource manager data checksum in record at \Q$flip_lsn\E/;
 ok($standby->wait_for_log($refusal, $offset),
 	'archive recovery: the flipped bit is refused, naming file and record');
 is($standby->safe_psql('postgres', 'SELECT pg_is_in_recovery()'),
@@ -157,7 +157,7 @@ sub refused
 	place_data("$direct/$file", $data);
 	my ($status, $stdout, $stderr) = restore_direct($segment, @options);
 	is($status, 1, "$what: not restored");
-	like($stderr, qr/could not restore file "\Q$direct\/$file\E": $reason/,
+	like($stderr, qr/could not restore file "\Q$direct\/$file\E"\npg_standby: detail: $reason/,
 		"$what: refused with the reason");
 	ok(!-e "$tempdir/out", "$what: nothing written");
 	return;
@@ -224,7 +224,7 @@ refused('gzip, flipped bit', "$segment.gz", gzip_data($damaged),
 		{
 			is($status, 1, '.partial, flipped bit: failover without it');
 			like($stderr,
-				qr/could not restore file "\Q$direct\/$segment.partial\E": incorrect resource manager data checksum/,
+				qr/could not restore file "\Q$direct\/$segment.partial\E"\npg_standby: detail: incorrect resource manager data checksum/,
 				'.partial, flipped bit: refused with the reason');
 			ok(!-e $xlog, '.partial, flipped bit: nothing written');
 		}
