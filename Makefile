@@ -13,6 +13,7 @@ OBJS = \
 	archive_format.o \
 	cleanup.o \
 	datadir.o \
+	note.o \
 	pg_standby.o \
 	promote.o \
 	readahead.o \
