@@ -29,7 +29,7 @@ use Test::More;
 use FindBin;
 use lib $FindBin::RealBin;
 use PgStandbyTest qw(pg_standby_binary wait_until log_position log_since
-  restored_regex switch_wal);
+  restored_regex read_binary switch_wal);
 
 my $pg_standby = pg_standby_binary();
 
@@ -57,17 +57,6 @@ sub next_segment
 	# 16MB segments, as initdb makes them by default
 	($log, $seg) = ($log + 1, 0) if ++$seg > 0xFF;
 	return sprintf('%08X%08X%08X', $tli, $log, $seg);
-}
-
-sub read_binary
-{
-	my ($path) = @_;
-	open(my $fh, '<', $path) or die "could not open \"$path\": $!";
-	binmode $fh;
-	local $/;
-	my $data = <$fh>;
-	close $fh;
-	return $data;
 }
 
 # Write bytes $from .. $from+$len-1 of $data to $path: the first piece
