@@ -13,6 +13,7 @@ OBJS = \
 	archive_format.o \
 	cleanup.o \
 	datadir.o \
+	note.o \
 	pg_standby.o \
 	promote.o \
 	readahead.o \
@@ -40,8 +41,11 @@ EXTRA_CLEAN = tmp_regress
 # each for FUZZ_SECONDS from the seed corpus in fuzz/corpus/.
 FUZZ_TARGETS = fuzz/fuzz_decompress fuzz/fuzz_names fuzz/fuzz_options fuzz/fuzz_records \
 	fuzz/fuzz_segment
-FUZZ_SOURCES = archive_format.c cleanup.c datadir.c promote.c readahead.c restore.c segbuf.c serverconf.c \
-	trigger.c verify.c verify_judge.c verify_report.c wait.c walfile.c walrecord.c
+# Each target links pg_standby's files but pg_standby.c (main() and the
+# options) and --verify's, whose usage errors pg_standby.c reports; the
+# command line's target includes pg_standby.c and links those too.
+FUZZ_SOURCES = $(filter-out pg_standby.c verify%.c,$(patsubst %.o,%.c,$(filter %.o,$(OBJS))))
+FUZZ_VERIFY_SOURCES = $(filter verify%.c,$(patsubst %.o,%.c,$(filter %.o,$(OBJS))))
 FUZZ_HEADERS = $(wildcard *.h)
 FUZZ_CC = clang
 FUZZ_CFLAGS = -DFRONTEND -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
@@ -145,8 +149,8 @@ fuzz: $(FUZZ_TARGETS)
 fuzz/fuzz_decompress fuzz/fuzz_names fuzz/fuzz_records fuzz/fuzz_segment: fuzz/%: fuzz/%.c $(FUZZ_SOURCES) $(FUZZ_HEADERS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(CPPFLAGS) -o $@ $< $(FUZZ_SOURCES) -L$(pkglibdir) -lpgcommon -lpgport -lm $(COMPRESSION_LIBS)
 
-fuzz/fuzz_options: fuzz/fuzz_options.c pg_standby.c $(FUZZ_SOURCES) $(FUZZ_HEADERS)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) $(CPPFLAGS) -o $@ $< $(FUZZ_SOURCES) -L$(pkglibdir) -lpgfeutils -lpgcommon -lpgport -lm $(COMPRESSION_LIBS)
+fuzz/fuzz_options: fuzz/fuzz_options.c pg_standby.c $(FUZZ_SOURCES) $(FUZZ_VERIFY_SOURCES) $(FUZZ_HEADERS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(CPPFLAGS) -o $@ $< $(FUZZ_SOURCES) $(FUZZ_VERIFY_SOURCES) -L$(pkglibdir) -lpgfeutils -lpgcommon -lpgport -lm $(COMPRESSION_LIBS)
 
 fuzz-run: fuzz
 	@for target in $(FUZZ_TARGETS); do \

@@ -39,11 +39,6 @@
 #include "verify.h"
 #include "wait.h"
 
-/* PostgreSQL 18 replaced pg_attribute_noreturn() with pg_noreturn. */
-#ifndef pg_noreturn
-#define pg_noreturn pg_attribute_noreturn()
-#endif
-
 /* Where we note that the server was told its archive is remote. */
 #define NETWORK_FS_NOTE	"pg_wal/pg_standby.network_fs"
 
@@ -170,7 +165,11 @@ usage(void)
 	printf(_("%s home page: <%s>\n"), PACKAGE_NAME, PACKAGE_URL);
 }
 
-static pg_noreturn void
+/*
+ * The end of every usage error, in both modes (--verify too): the hint,
+ * then the status that stops the server instead of promoting it.
+ */
+pg_noreturn void
 configuration_error(void)
 {
 	pg_log_error_hint("Try \"%s --help\" for more information.", progname);
@@ -904,7 +903,7 @@ main(int argc, char **argv)
 	if (verify_requested(argc, argv))
 	{
 		exit_status_chosen = true;
-		exit_with_status(verify_main(argc, argv, progname));
+		exit_with_status(verify_main(argc, argv));
 	}
 
 	restore_handle_termination_signals();

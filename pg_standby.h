@@ -22,6 +22,14 @@
 #define EXIT_CONFIG_ERROR		254 /* unusable command line or setup */
 #define EXIT_GAVE_UP			255 /* a present file could not be copied */
 
+/* PostgreSQL 18 replaced pg_attribute_noreturn() with pg_noreturn. */
+#ifndef pg_noreturn
+#define pg_noreturn pg_attribute_noreturn()
+#endif
+
+/* Report a usage error's hint and exit with EXIT_CONFIG_ERROR. */
+extern pg_noreturn void configuration_error(void);
+
 /*
  * The one way a file that looks at an archived file records why it refused
  * it, or why it could not be restored: in a buffer of the caller's.  The

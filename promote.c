@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "common/logging.h"
+#include "note.h"
 #include "promote.h"
 
 /*
@@ -52,30 +53,6 @@ read_postmaster_identity(long *pid, char *identity, size_t size)
 	}
 	snprintf(identity, size, "%ld %s", *pid, start_time);
 	return true;
-}
-
-/* Does the note at "path" hold "identity"? */
-static bool
-note_holds(const char *path, const char *identity)
-{
-	char		noted[128] = "";
-	FILE	   *file = fopen(path, "r");
-
-	if (file == NULL)
-		return false;
-	if (fgets(noted, sizeof(noted), file) == NULL)
-		noted[0] = '\0';
-	fclose(file);
-	return strcmp(noted, identity) == 0;
-}
-
-static void
-write_note(const char *path, const char *identity)
-{
-	FILE	   *file = fopen(path, "w");
-
-	if (file == NULL || fputs(identity, file) < 0 || fclose(file) != 0)
-		pg_log_warning("could not write file \"%s\": %m", path);
 }
 
 /*

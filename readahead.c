@@ -14,7 +14,7 @@
 #include "postgres_fe.h"
 
 #include "access/xlog_internal.h"
-#include "common/logging.h"
+#include "note.h"
 #include "readahead.h"
 #include "serverconf.h"
 
@@ -48,30 +48,14 @@ bool
 first_request_for_segment(const char *restore_path, const char *segment)
 {
 	char		path[MAXPGPATH];
-	char		previous[MAXFNAMELEN] = "";
-	FILE	   *file;
 
 	strlcpy(path, restore_path, sizeof(path));
 	get_parent_directory(path);
 	strlcat(path, path[0] ? "/pg_standby.answered" : "pg_standby.answered",
 			sizeof(path));
 
-	file = fopen(path, "r");
-	if (file != NULL)
-	{
-		if (fgets(previous, sizeof(previous), file) == NULL)
-			previous[0] = '\0';
-		fclose(file);
-	}
-	if (strcmp(previous, segment) == 0)
+	if (note_holds(path, segment))
 		return false;
-
-	file = fopen(path, "w");
-	if (file == NULL || fputs(segment, file) < 0 || fclose(file) != 0)
-	{
-		/* without the note we could not tell the next request: just wait */
-		pg_log_warning("could not write file \"%s\": %m", path);
-		return false;
-	}
-	return true;
+	/* without the note we could not tell the next request: just wait */
+	return write_note(path, segment);
 }

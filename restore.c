@@ -274,8 +274,8 @@ read_segment_size(int fd, const SegmentExpectation *expect,
  * read() would return data.  Only read() can tell the two apart, so the
  * copy goes on with read and write from where it is; a file that really
  * shrank is found there, as it is on any file system without
- * copy_file_range().  (No file system here returns 0 for a regular file of
- * the archive's size, so this is argued, not tested.)
+ * copy_file_range().  (t/003_copy_fallback.pl preloads a copy_file_range()
+ * that fails in each of these ways, as no file system it can mount does.)
  */
 static RestoreResult
 copy_contents(int in_fd, int out_fd, off_t size, char *problem,

@@ -34,15 +34,6 @@
 #include "verify_internal.h"
 #include "walfile.h"
 
-static const char *progname;
-
-static void
-usage_error(void)
-{
-	pg_log_error_hint("Try \"%s --help\" for more information.", progname);
-	exit(EXIT_CONFIG_ERROR);
-}
-
 /* Add a finding to the report; a problem counts against the archive. */
 void
 add_finding(Verify *v, const char *kind, const char *file, bool problem,
@@ -563,7 +554,7 @@ free_verify(Verify *v)
 
 /* pg_standby --verify ARCHIVE [--from=...] [--format=...] [...] */
 int
-verify_main(int argc, char **argv, const char *prog)
+verify_main(int argc, char **argv)
 {
 	static struct option long_options[] = {
 		{"verify", required_argument, NULL, 'v'},
@@ -580,7 +571,6 @@ verify_main(int argc, char **argv, const char *prog)
 	uint64		bytes = 0;
 	int			c;
 
-	progname = prog;
 	while ((c = getopt_long(argc, argv, "dD:", long_options, NULL)) != -1)
 	{
 		char	   *end;
@@ -600,7 +590,7 @@ verify_main(int argc, char **argv, const char *prog)
 				{
 					pg_log_error("invalid output format \"%s\", must be \"text\" or \"json\"",
 								 optarg);
-					usage_error();
+					configuration_error();
 				}
 				break;
 			case 'i':
@@ -610,7 +600,7 @@ verify_main(int argc, char **argv, const char *prog)
 					v.sysid == 0)
 				{
 					pg_log_error("invalid system identifier \"%s\"", optarg);
-					usage_error();
+					configuration_error();
 				}
 				v.sysid_source = "from --system-identifier";
 				break;
@@ -622,19 +612,19 @@ verify_main(int argc, char **argv, const char *prog)
 				pg_logging_set_level(PG_LOG_DEBUG);
 				break;
 			default:
-				usage_error();
+				configuration_error();
 		}
 	}
 	if (optind < argc)
 	{
 		pg_log_error("too many command-line arguments (first is \"%s\")",
 					 argv[optind]);
-		usage_error();
+		configuration_error();
 	}
 	if (v.archive_dir == NULL || v.archive_dir[0] == '\0')
 	{
 		pg_log_error("must specify archive location");
-		usage_error();
+		configuration_error();
 	}
 
 	list_archive(&v);

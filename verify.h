@@ -20,6 +20,6 @@
 #define VERIFY_CANNOT_REPLAY	3	/* --from: replay stops before the end */
 
 extern bool verify_requested(int argc, char **argv);
-extern int	verify_main(int argc, char **argv, const char *progname);
+extern int	verify_main(int argc, char **argv);
 
 #endif							/* VERIFY_H */

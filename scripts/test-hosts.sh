@@ -20,5 +20,8 @@ run_unprivileged "$build_dir" make -s USE_PGXS=1 COPT=-Werror
 cd "$build_dir"
 tests=("$@")
 [ ${#tests[@]} -gt 0 ] || tests=(t/hosts/*.pl)
-TESTDIR=$build_dir PG_BINDIR=$(pg_config --bindir) \
+# the paths the Makefile gives "make installcheck" (and t/PgStandbyTest.pm)
+PG_STANDBY_PROGRAM=$build_dir/pg_standby \
+	PG_STANDBY_MODULE=$build_dir/pg_standby_archive \
+	PG_BINDIR=$(pg_config --bindir) \
 	prove --timer -I t/hosts "${tests[@]}"

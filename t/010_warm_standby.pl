@@ -28,7 +28,8 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use FindBin;
 use lib $FindBin::RealBin;
-use PgStandbyTest qw(pg_standby_binary wait_until log_position log_since restored_regex);
+use PgStandbyTest qw(pg_standby_binary wait_until log_position log_since
+  restored_regex read_binary switch_wal);
 
 my $pg_standby = pg_standby_binary();
 
@@ -56,17 +57,6 @@ sub next_segment
 	# 16MB segments, as initdb makes them by default
 	($log, $seg) = ($log + 1, 0) if ++$seg > 0xFF;
 	return sprintf('%08X%08X%08X', $tli, $log, $seg);
-}
-
-sub read_binary
-{
-	my ($path) = @_;
-	open(my $fh, '<', $path) or die "could not open \"$path\": $!";
-	binmode $fh;
-	local $/;
-	my $data = <$fh>;
-	close $fh;
-	return $data;
 }
 
 # Write bytes $from .. $from+$len-1 of $data to $path: the first piece
@@ -169,15 +159,6 @@ sub commit_round
 		"INSERT INTO t SELECT $n, g FROM generate_series(1, $rows_per_round) g"
 	);
 	return $n;
-}
-
-# Switch to a new segment and return the name of the one just finished.
-sub switch_wal
-{
-	my $segment = $primary->safe_psql('postgres',
-		'SELECT pg_walfile_name(pg_current_wal_lsn())');
-	$primary->safe_psql('postgres', 'SELECT pg_switch_wal()');
-	return $segment;
 }
 
 sub wait_archived
@@ -318,7 +299,7 @@ for my $i (1 .. 3)
 {
 	my $offset = log_position($standby_a);
 	my $n = commit_round();
-	my $segment = switch_wal();
+	my $segment = switch_wal($primary);
 
 	ok(wait_for_round($standby_a, $n),
 		"round $n: rows replayed once segment $segment is archived");
@@ -334,7 +315,7 @@ is($standby_a->safe_psql('postgres', 'SELECT pg_is_in_recovery()'),
 {
 	pause_archiving();
 	my $n = commit_round();
-	my $segment = switch_wal();
+	my $segment = switch_wal($primary);
 	my $data = read_binary(wait_ready($segment));
 	my $size = length($data);
 	my $target = "$archive_a/$segment";
@@ -379,7 +360,7 @@ is($standby_a->safe_psql('postgres', 'SELECT pg_is_in_recovery()'),
 {
 	my $offset = log_position($standby_a);
 	my $n = commit_round();
-	my $segment = switch_wal();
+	my $segment = switch_wal($primary);
 
 	ok(wait_for_round($standby_a, $n), 'before restart: rows replayed');
 	my $waiting_for = next_segment($segment);
@@ -400,7 +381,7 @@ is($standby_a->safe_psql('postgres', 'SELECT pg_is_in_recovery()'),
 		't', 'after restart: still in recovery');
 
 	$n = commit_round();
-	$segment = switch_wal();
+	$segment = switch_wal($primary);
 	ok(wait_for_round($standby_a, $n),
 		'after restart: replay resumes with the next segment');
 	is($standby_a->safe_psql('postgres', 'SELECT pg_is_in_recovery()'),
@@ -429,7 +410,7 @@ is($standby_a->safe_psql('postgres', 'SELECT pg_is_in_recovery()'),
 
 		# a checkpoint record for the standby to make a restartpoint at
 		$primary->safe_psql('postgres', 'CHECKPOINT');
-		my $segment = switch_wal();
+		my $segment = switch_wal($primary);
 		wait_for_round($standby_a, $n)
 		  or die "round $n was not replayed";
 		$standby_a->safe_psql('postgres', 'CHECKPOINT');
@@ -468,9 +449,9 @@ my ($smart_round_1, $smart_round_2);
 {
 	pause_archiving();
 	$smart_round_1 = commit_round();
-	my $segment_1 = switch_wal();
+	my $segment_1 = switch_wal($primary);
 	$smart_round_2 = commit_round();
-	my $segment_2 = switch_wal();
+	my $segment_2 = switch_wal($primary);
 	my $data = read_binary(wait_ready($segment_1));
 	my $offset = log_position($standby_a);
 
@@ -586,9 +567,9 @@ $standby_c->start;
 
 	pause_archiving();
 	my $n1 = commit_round();
-	my $segment_1 = switch_wal();
+	my $segment_1 = switch_wal($primary);
 	my $n2 = commit_round();
-	my $segment_2 = switch_wal();
+	my $segment_2 = switch_wal($primary);
 	my $data = read_binary(wait_ready($segment_1));
 	my $offset = log_position($standby_c);
 
@@ -642,7 +623,7 @@ $standby_d->start;
 
 	pause_archiving();
 	my $n = commit_round();
-	my $segment = switch_wal();
+	my $segment = switch_wal($primary);
 	my $data = read_binary(wait_ready($segment));
 	my $first = 1024 * 1024;
 

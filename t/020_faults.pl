@@ -40,7 +40,8 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use FindBin;
 use lib $FindBin::RealBin;
-use PgStandbyTest qw(pg_standby_binary wait_until log_position log_since restored_regex);
+use PgStandbyTest qw(pg_standby_binary wait_until log_position log_since
+  restored_regex switch_wal);
 use Time::HiRes qw(time usleep);
 
 my $test_start = time();
@@ -209,15 +210,6 @@ sub commit_round
 	return $n;
 }
 
-# Switch to a new segment and return the name of the one just finished.
-sub switch_wal
-{
-	my $segment = $primary->safe_psql('postgres',
-		'SELECT pg_walfile_name(pg_current_wal_lsn())');
-	$primary->safe_psql('postgres', 'SELECT pg_switch_wal()');
-	return $segment;
-}
-
 sub wait_archived
 {
 	my ($segment) = @_;
@@ -248,7 +240,7 @@ sub unarchived_round
 {
 	pause_archiving();
 	my $n = commit_round();
-	my $segment = switch_wal();
+	my $segment = switch_wal($primary);
 	my $ready =
 	  $primary->data_dir . "/pg_wal/archive_status/$segment.ready";
 	wait_until(sub { -f $ready }, "$segment to be ready for archiving")
@@ -416,7 +408,7 @@ sub check_refused_then_replayed
 # Catch up, so that the standby waits for the next segment.
 {
 	my $n = commit_round();
-	my $segment = switch_wal();
+	my $segment = switch_wal($primary);
 	ok(wait_for_round($standby, $n), 'standby replays archived WAL');
 	ok(defined waiting_pg_standby(next_segment($segment)),
 		'pg_standby waits for the next segment');
@@ -630,7 +622,7 @@ foreach my $mode ('fast', 'immediate')
 {
 	my $offset = log_position($standby);
 	my $n = commit_round();
-	my $segment = switch_wal();
+	my $segment = switch_wal($primary);
 	ok(wait_for_round($standby, $n), "stop $mode: rows replayed");
 
 	my $waiting_for = next_segment($segment);
@@ -651,7 +643,7 @@ foreach my $mode ('fast', 'immediate')
 	is(in_recovery($standby), 't', "start after $mode: still in recovery");
 
 	$n = commit_round();
-	$segment = switch_wal();
+	$segment = switch_wal($primary);
 	ok(wait_for_round($standby, $n), "start after $mode: replay resumes");
 	ok(!$standby->log_contains($promotion_regex, $offset),
 		"stop $mode: recovery never ended");
@@ -696,7 +688,7 @@ foreach my $mode ('fast', 'immediate')
 {
 	my $offset = log_position($standby);
 	my $n = commit_round();
-	my $segment = switch_wal();
+	my $segment = switch_wal($primary);
 	ok(wait_for_round($standby, $n), 'SIGKILL: rows replayed');
 	my $waiting_for = next_segment($segment);
 	my $pid = waiting_pg_standby($waiting_for);
@@ -718,7 +710,7 @@ foreach my $mode ('fast', 'immediate')
 
 	$standby->start;
 	$n = commit_round();
-	$segment = switch_wal();
+	$segment = switch_wal($primary);
 	ok(wait_for_round($standby, $n), 'SIGKILL: replay resumes after restart');
 	is(in_recovery($standby), 't', 'SIGKILL: still in recovery');
 	ok(!-e $temporary_file, 'SIGKILL: the temporary file is gone');
@@ -778,7 +770,7 @@ unlike(
 	for my $i (1 .. 3)
 	{
 		push @rounds, commit_round();
-		push @segments, switch_wal();
+		push @segments, switch_wal($primary);
 	}
 	my $pid = waiting_pg_standby($segments[0]);
 	ok(defined $pid, 'failover: pg_standby waits');

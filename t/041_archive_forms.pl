@@ -26,10 +26,11 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use FindBin;
 use lib $FindBin::RealBin;
-use PgStandbyTest qw(pg_standby_binary wait_until read_binary place);
+use PgStandbyTest qw(pg_standby_binary run_pg_standby wait_until read_binary
+  place);
 use IPC::Run;
 
-my $pg_standby = pg_standby_binary();
+pg_standby_binary();
 my $module = $ENV{PG_STANDBY_MODULE};
 
 my $tempdir = PostgreSQL::Test::Utils::tempdir;
@@ -121,24 +122,6 @@ sub set_archiving
 	return ($ret, $stderr);
 }
 
-# pg_standby run as pg_rewind would (never waits), in the primary's data
-# directory; its exit status and stderr.
-sub direct_restore
-{
-	my ($dir, $segment, $out) = @_;
-	my ($stdout, $stderr) = ('', '');
-	my $datadir = $primary->data_dir;
-
-	IPC::Run::run(
-		[ $pg_standby, $dir, $segment, $out ],
-		init => sub { chdir $datadir or die "could not chdir: $!" },
-		'<' => \undef,
-		'>' => \$stdout,
-		'2>' => \$stderr,
-		IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
-	return ($? >> 8, $stderr);
-}
-
 ###
 ### 1. pg_standby restores every form.
 ###
@@ -157,7 +140,9 @@ foreach my $i (0 .. $#forms)
 	place("$dir/$segment$suffix", $file);
 	is(filter($file, @{ $decompressor{$suffix} }), $data,
 		"$what: $decompressor{$suffix}[0] -dc decompresses it to the segment");
-	my ($status, $stderr) = direct_restore($dir, $segment, $out);
+	# as pg_rewind would run it (never waits), in the primary's data directory
+	my ($status, undef, $stderr) =
+	  run_pg_standby($primary->data_dir, $dir, $segment, $out);
 	is($status, 0, "$what: pg_standby restores it");
 	ok(-f $out && read_binary($out) eq $data,
 		"$what: pg_standby restores the segment byte for byte");
@@ -169,13 +154,15 @@ foreach my $i (0 .. $#forms)
 	mkdir $dir;
 
 	place("$dir/$segment.gz", $file . "junk");
-	my ($status, $stderr) = direct_restore($dir, $segment, "$tempdir/junk_out");
+	my ($status, undef, $stderr) =
+	  run_pg_standby($primary->data_dir, $dir, $segment, "$tempdir/junk_out");
 	isnt($status, 0, 'junk after the last gzip member: not restored');
 	like($stderr, qr/invalid gzip data: /,
 		'junk after the last gzip member: refused as invalid');
 
 	place("$dir/$segment.gz", substr($file, 0, length($file) - 10));
-	($status, $stderr) = direct_restore($dir, $segment, "$tempdir/junk_out");
+	($status, undef, $stderr) =
+	  run_pg_standby($primary->data_dir, $dir, $segment, "$tempdir/junk_out");
 	isnt($status, 0, 'last gzip member cut short: not restored');
 	like($stderr, qr/gzip stream ends early: file still being written\?/,
 		'last gzip member cut short: taken as still being written');

@@ -26,8 +26,8 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use FindBin;
 use lib $FindBin::RealBin;
-use PgStandbyTest qw(pg_standby_binary wait_until log_position log_since
-  read_binary write_binary place);
+use PgStandbyTest qw(pg_standby_binary run_pg_standby wait_until
+  log_position log_since read_binary write_binary place switch_wal);
 use IPC::Run;
 
 my $pg_standby = pg_standby_binary();
@@ -171,15 +171,6 @@ sub rows_through
 	return $sum;
 }
 
-# Switch to a new segment and return the name of the one just finished.
-sub switch_wal
-{
-	my $segment = $primary->safe_psql('postgres',
-		'SELECT pg_walfile_name(pg_current_wal_lsn())');
-	$primary->safe_psql('postgres', 'SELECT pg_switch_wal()');
-	return $segment;
-}
-
 sub rows_up_to
 {
 	my ($node, $n) = @_;
@@ -242,27 +233,10 @@ sub refused_regex
 	  qr/pg_standby: error: could not restore file "\Q$archive_dir\/$file\E"\npg_standby: detail: $reason/;
 }
 
-# Run pg_standby as an operator or pg_rewind would, in the primary's data
-# directory (the cluster's system identifier), restoring $file of
-# $archive_dir to a path of our own.  Returns the exit status and stderr.
+# Where pg_standby, run as an operator or pg_rewind would (in the primary's
+# data directory: the cluster's system identifier), restores segments.
 my $direct_dir = "$tempdir/direct";
 mkdir $direct_dir;
-
-sub direct_restore
-{
-	my ($archive_dir, $segment, $out) = @_;
-	my ($stdout, $stderr) = ('', '');
-	my $datadir = $primary->data_dir;
-
-	IPC::Run::run(
-		[ $pg_standby, $archive_dir, $segment, $out ],
-		init => sub { chdir $datadir or die "could not chdir: $!" },
-		'<' => \undef,
-		'>' => \$stdout,
-		'2>' => \$stderr,
-		IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
-	return ($? >> 8, $stderr);
-}
 
 # Restore every compressed segment of $archive_dir directly and compare it
 # with the plain copy in the reference archive.  Returns the count per
@@ -280,7 +254,8 @@ sub check_byte_identical
 
 		is(substr(read_binary("$archive_dir/$file"), 0, length($magic{$suffix})),
 			$magic{$suffix}, "$what: $file is $suffix-compressed");
-		my ($status, $stderr) = direct_restore($archive_dir, $segment, $out);
+		my ($status, undef, $stderr) =
+		  run_pg_standby($primary->data_dir, $archive_dir, $segment, $out);
 		is($status, 0, "$what: pg_standby restores $file")
 		  or diag($stderr);
 		ok(compare($out, "$archive_plain/$segment") == 0,
@@ -301,7 +276,7 @@ my @switched;
 for (1 .. 8)
 {
 	commit_round();
-	push @switched, switch_wal();
+	push @switched, switch_wal($primary);
 }
 my $last_complete_round = $round;
 ok( $standby_a->poll_query_until('postgres',
@@ -385,7 +360,7 @@ foreach my $method ('gzip', 'lz4')
 # archive itself.  Standby A waits for the segment with the last round.
 append_to_file($pause_file, '');
 my $offset = log_position($standby_a);
-my $segment_p = switch_wal();
+my $segment_p = switch_wal($primary);
 is($segment_p, $partial_segment,
 	'the rows streamed into the .partial files are in the segment standby A waits for');
 $standby_a->wait_for_log(waiting_regex($archive, $segment_p), 0);
@@ -396,7 +371,7 @@ my (@order_rounds, @order_segments);
 for (1 .. 3)
 {
 	push @order_rounds, commit_round();
-	push @order_segments, switch_wal();
+	push @order_segments, switch_wal($primary);
 }
 
 # The plain segments, from the primary's pg_wal where they wait for the

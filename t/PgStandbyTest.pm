@@ -14,7 +14,7 @@ use Time::HiRes qw(time usleep);
 
 our @EXPORT_OK = qw(pg_standby_binary run_pg_standby wait_until
   log_position log_since restored_regex read_binary write_binary place
-  archiving_primary archive_round wait_for_round pg_standby_node
+  archiving_primary switch_wal archive_round wait_for_round pg_standby_node
   start_caught_up promotion_regex record_to_damage);
 
 # PG_STANDBY_WRAPPER runs pg_standby under a checker such as valgrind (see
@@ -156,6 +156,16 @@ sub current_segment
 	my ($primary) = @_;
 	return $primary->safe_psql('postgres',
 		'SELECT pg_walfile_name(pg_current_wal_insert_lsn())');
+}
+
+# Switch $primary to a new segment; returns the name of the one just
+# finished.
+sub switch_wal
+{
+	my ($primary) = @_;
+	my $segment = current_segment($primary);
+	$primary->safe_psql('postgres', 'SELECT pg_switch_wal()');
+	return $segment;
 }
 
 # Commit a round of $rows rows (10 by default) of about 100 bytes, finish

@@ -45,7 +45,7 @@ my $primary = new_server('primary', 'primary');
 $primary->init;
 $primary->append_conf(<<"EOF");
 archive_mode = on
-archive_library = '$ENV{TESTDIR}/pg_standby_archive'
+archive_library = '$ENV{PG_STANDBY_MODULE}'
 pg_standby_archive.directory = '$mnt'
 EOF
 $primary->start;
@@ -97,11 +97,11 @@ SKIP:
 {
 	skip 'pg_standby_archive.file_mode has not landed in main yet (issue 10, the module\'s part)', 2
 	  unless grep { /pg_standby_archive\.file_mode/ }
-	  do { local $/; open(my $fh, '<', "$ENV{TESTDIR}/pg_standby_archive.so") or die; <$fh> };
+	  do { local $/; open(my $fh, '<', "$ENV{PG_STANDBY_MODULE}.so") or die; <$fh> };
 	# a setting the session knows only once the module is loaded
 	my @psql = (bindir() . '/psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1',
 		'-h', "$dir/primary", '-d', 'postgres', '-c',
-		"LOAD '$ENV{TESTDIR}/pg_standby_archive'", '-c');
+		"LOAD '$ENV{PG_STANDBY_MODULE}'", '-c');
 	run_in('primary', 'postgres', @psql,
 		"ALTER SYSTEM SET pg_standby_archive.file_mode = '0644'");
 	$primary->sql("ALTER SYSTEM SET pg_standby_archive.directory = '$root_mnt'");

@@ -38,7 +38,7 @@ my $primary = new_server('primary', 'primary');
 $primary->init;
 $primary->append_conf(<<"EOF");
 archive_mode = on
-archive_library = '$ENV{TESTDIR}/pg_standby_archive'
+archive_library = '$ENV{PG_STANDBY_MODULE}'
 pg_standby_archive.directory = '$archive'
 EOF
 $primary->start;

@@ -364,7 +364,7 @@ sub new_server
 sub pg_standby_command
 {
 	my (@args) = @_;
-	return "$ENV{TESTDIR}/pg_standby " . join(' ', @args);
+	return join(' ', $ENV{PG_STANDBY_PROGRAM}, @args);
 }
 
 # A standby in host $host (named after it), from $primary's base backup, in

@@ -1,0 +1,69 @@
+# When copy_file_range() copies nothing (returns 0, as FUSE, network file
+# systems and procfs do) or is refused (EXDEV, ENOSYS, EOPNOTSUPP, EINVAL),
+# pg_standby copies with read and write instead: the segment is restored
+# byte-identical with exit status 0, also when copy_file_range() stops
+# part-way.  No file system the tests can mount does this, so a
+# copy_file_range() of our own (t/copy_file_range_fault.c) is preloaded;
+# the test checks that it was the one called.
+
+use strict;
+use warnings;
+use File::Copy qw(copy);
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use FindBin;
+use lib $FindBin::RealBin;
+use PgStandbyTest qw(pg_standby_binary run_pg_standby);
+
+# A sanitized pg_standby wants its sanitizer's runtime first among the
+# libraries it loads; ours, which intercepts nothing of the sanitizer's,
+# may come before it.  scripts/test.sh --sanitize sets ASAN_OPTIONS.
+$ENV{ASAN_OPTIONS} .= ':verify_asan_link_order=0'
+  if defined $ENV{ASAN_OPTIONS};
+
+pg_standby_binary();
+my $tempdir = PostgreSQL::Test::Utils::tempdir;
+
+# The interposer, built with the compiler PostgreSQL was built with.
+my ($cc) = run_command([ 'pg_config', '--cc' ]);
+my ($cflags_sl) = run_command([ 'pg_config', '--cflags_sl' ]);
+my $preload = "$tempdir/copy_file_range_fault.so";
+my @build = (
+	split(' ', $cc), split(' ', $cflags_sl),
+	'-shared', '-o', $preload, "$FindBin::RealBin/copy_file_range_fault.c");
+note(join(' ', @build));
+ok(run_log(\@build), 'the copy_file_range() interposer builds')
+  or BAIL_OUT('could not build t/copy_file_range_fault.c');
+
+# A real segment, from a cluster that initdb made, in an archive.
+my $node = PostgreSQL::Test::Cluster->new('source');
+$node->init;
+my $segment = '000000010000000000000001';
+my $archive = "$tempdir/archive";
+my $restore_dir = "$tempdir/restored";
+mkdir $_ or die "could not create \"$_\": $!" foreach ($archive, $restore_dir);
+copy($node->data_dir . "/pg_wal/$segment", "$archive/$segment")
+  or die "could not copy $segment: $!";
+my $wal = slurp_file("$archive/$segment");
+
+my $calls = "$tempdir/calls";
+foreach my $fault (qw(zero short EXDEV ENOSYS EOPNOTSUPP EINVAL))
+{
+	my $restored = "$restore_dir/$fault";
+	unlink $calls;
+
+	local $ENV{LD_PRELOAD} = $preload;
+	local $ENV{COPY_FILE_RANGE_FAULT} = $fault;
+	local $ENV{COPY_FILE_RANGE_CALLS} = $calls;
+	my ($status, $stdout, $stderr) =
+	  run_pg_standby($tempdir, $archive, $segment, $restored);
+
+	ok(-s $calls, "$fault: the preloaded copy_file_range() was called");
+	is($status, 0, "$fault: exit status 0");
+	is($stderr, '', "$fault: quiet");
+	ok(-f $restored && slurp_file($restored) eq $wal,
+		"$fault: the segment is restored byte-identical");
+}
+
+done_testing();
