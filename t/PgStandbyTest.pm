@@ -50,7 +50,13 @@ sub run_pg_standby
 		'>' => \$stdout,
 		'2>' => \$stderr,
 		IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
-	$h->finish;
+	# A timeout leaves pg_standby running: stop it before failing.
+	if (!eval { $h->finish; 1 })
+	{
+		my $error = $@;
+		$h->kill_kill;
+		die $error;
+	}
 	my $elapsed = time() - $start;
 	my $status = $h->full_result(0);
 	die "pg_standby died by signal " . ($status & 127) if $status & 127;
