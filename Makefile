@@ -23,6 +23,7 @@ OBJS = \
 	trigger.o \
 	verify.o \
 	verify_judge.o \
+	verify_read.o \
 	verify_report.o \
 	wait.o \
 	walfile.o \
@@ -48,7 +49,7 @@ FUZZ_SOURCES = $(filter-out pg_standby.c verify%.c,$(patsubst %.o,%.c,$(filter %
 FUZZ_VERIFY_SOURCES = $(filter verify%.c,$(patsubst %.o,%.c,$(filter %.o,$(OBJS))))
 FUZZ_HEADERS = $(wildcard *.h)
 FUZZ_CC = clang
-FUZZ_CFLAGS = -DFRONTEND -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+FUZZ_CFLAGS = -DFRONTEND -pthread -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-Wno-ignored-attributes
 FUZZ_SECONDS = 20
 EXTRA_CLEAN += $(FUZZ_TARGETS) tmp_fuzz archive_format_srv.o
@@ -108,6 +109,11 @@ LIBS := $(filter -lpgcommon -lpgport -lm,$(LIBS))
 else
 include $(top_srcdir)/contrib/contrib-global.mk
 endif
+
+# pg_standby --verify reads the next segment in a second thread
+# (verify_read.c), as pgbench runs its clients in threads.
+override CFLAGS += $(PTHREAD_CFLAGS)
+LIBS += $(PTHREAD_LIBS)
 
 # What the tests run and load: the pg_standby and pg_standby_archive just
 # built, or with PG_STANDBY_INSTALLED=1 the installed ones (debian/tests).

@@ -26,34 +26,44 @@
 #define HUGE_PAGE_SIZE		(2 * 1024 * 1024)
 
 /*
- * Read "size" bytes from the start of fd into a buffer reused from call to
- * call.  Returns NULL, with the reason in "problem", if it cannot.  Not
+ * Make *buffer (of *buffer_size bytes, NULL at first) hold at least "size"
+ * bytes.  Returns false, with the reason in "problem", if it cannot.  Not
  * pg_malloc(): running out of memory must not exit with 1 on the restore
  * path.
  */
-char *
-read_whole_segment(int fd, size_t size, char *problem, size_t problem_size)
+bool
+reserve_segment_buffer(char **buffer, size_t *buffer_size, size_t size,
+					   char *problem, size_t problem_size)
 {
-	static char *buffer = NULL;
-	static size_t buffer_size = 0;
+	size_t		rounded = TYPEALIGN(HUGE_PAGE_SIZE, size);
+
+	if (size <= *buffer_size)
+		return true;
+	free(*buffer);
+	*buffer = aligned_alloc(HUGE_PAGE_SIZE, rounded);
+	*buffer_size = *buffer ? rounded : 0;
+	if (*buffer == NULL)
+	{
+		set_problem(problem, problem_size, "out of memory");
+		return false;
+	}
+#ifdef MADV_HUGEPAGE
+	(void) madvise(*buffer, rounded, MADV_HUGEPAGE);
+#endif
+	return true;
+}
+
+/*
+ * Read "size" bytes from the start of fd into "buffer", in as few read
+ * calls as the kernel allows.  Returns false, with the reason in
+ * "problem", if it cannot.
+ */
+bool
+read_segment_into(int fd, char *buffer, size_t size, char *problem,
+				  size_t problem_size)
+{
 	size_t		done = 0;
 
-	if (size > buffer_size)
-	{
-		size_t		rounded = TYPEALIGN(HUGE_PAGE_SIZE, size);
-
-		free(buffer);
-		buffer = aligned_alloc(HUGE_PAGE_SIZE, rounded);
-		buffer_size = buffer ? rounded : 0;
-		if (buffer == NULL)
-		{
-			set_problem(problem, problem_size, "out of memory");
-			return NULL;
-		}
-#ifdef MADV_HUGEPAGE
-		(void) madvise(buffer, rounded, MADV_HUGEPAGE);
-#endif
-	}
 	while (done < size)
 	{
 		ssize_t		n = pread(fd, buffer + done, size - done, done);
@@ -63,15 +73,32 @@ read_whole_segment(int fd, size_t size, char *problem, size_t problem_size)
 		if (n < 0)
 		{
 			set_problem(problem, problem_size, "could not read file: %m");
-			return NULL;
+			return false;
 		}
 		if (n == 0)
 		{
 			set_problem(problem, problem_size, "file shrank to %zu bytes while being read",
 						done);
-			return NULL;
+			return false;
 		}
 		done += n;
 	}
+	return true;
+}
+
+/*
+ * Read "size" bytes from the start of fd into a buffer reused from call to
+ * call.  Returns NULL, with the reason in "problem", if it cannot.
+ */
+char *
+read_whole_segment(int fd, size_t size, char *problem, size_t problem_size)
+{
+	static char *buffer = NULL;
+	static size_t buffer_size = 0;
+
+	if (!reserve_segment_buffer(&buffer, &buffer_size, size, problem,
+								problem_size) ||
+		!read_segment_into(fd, buffer, size, problem, problem_size))
+		return NULL;
 	return buffer;
 }

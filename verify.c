@@ -382,13 +382,12 @@ same_segment(const SegmentFile *a, const SegmentFile *b)
 
 /* Check one segment file completely, as the restore path would. */
 static void
-check_segment(Verify *v, SegmentFile *sf, int mem_fd)
+check_segment(Verify *v, SegmentFile *sf, SegmentReader *reader, int mem_fd)
 {
 	SegmentExpectation expect = {0};
 	XLogLongPageHeaderData hdr;
 	char		path[MAXPGPATH];
 	char		problem[512];
-	struct stat st;
 	char	   *contents = NULL;
 	uint64		size = 0;
 	uint32		seg_size;
@@ -404,28 +403,22 @@ check_segment(Verify *v, SegmentFile *sf, int mem_fd)
 	expect.seg = sf->seg;
 	problem[0] = '\0';
 
-	snprintf(path, sizeof(path), "%s/%s", v->archive_dir, sf->file);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) != 0)
-		set_problem(problem, sizeof(problem), "could not open file: %m");
-	else if (sf->format->algorithm == PG_COMPRESSION_NONE && !sf->partial)
+	if (read_ahead_applies(sf))
+		contents = take_read_segment(reader, sf - v->segments, &size,
+									 problem, sizeof(problem));
+	else
 	{
-		size = st.st_size;
-		if (size < XLOG_BLCKSZ)
-			set_problem(problem, sizeof(problem), "file has %llu bytes",
-						(unsigned long long) size);
-		else if (size > WalSegMaxSize)
-			set_problem(problem, sizeof(problem),
-						"file has %llu bytes, more than any WAL segment",
-						(unsigned long long) size);
-		else
-			contents = read_whole_segment(fd, size, problem, sizeof(problem));
+		snprintf(path, sizeof(path), "%s/%s", v->archive_dir, sf->file);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			set_problem(problem, sizeof(problem), "could not open file: %m");
+		else if ((size = load_segment(v, sf, fd, mem_fd, problem,
+									  sizeof(problem))) != 0)
+			contents = read_whole_segment(mem_fd, size, problem,
+										  sizeof(problem));
+		if (fd >= 0)
+			close(fd);
 	}
-	else if ((size = load_segment(v, sf, fd, mem_fd, problem,
-								  sizeof(problem))) != 0)
-		contents = read_whole_segment(mem_fd, size, problem, sizeof(problem));
-	if (fd >= 0)
-		close(fd);
 
 	if (contents != NULL &&
 		check_first_page(&expect, contents, size, &seg_size, problem,
@@ -566,6 +559,7 @@ verify_main(int argc, char **argv)
 		{NULL, 0, NULL, 0}
 	};
 	Verify		v = {0};
+	SegmentReader *reader;
 	int			mem_fd;
 	int			status;
 	uint64		bytes = 0;
@@ -634,10 +628,11 @@ verify_main(int argc, char **argv)
 		pg_log_error("could not create memory file: %m");
 		exit(EXIT_CONFIG_ERROR);
 	}
+	reader = start_segment_reader(&v);
 	for (int i = 0; i < v.nsegments; i++)
 	{
 		report_progress(i, v.nsegments, bytes, false);
-		check_segment(&v, &v.segments[i], mem_fd);
+		check_segment(&v, &v.segments[i], reader, mem_fd);
 		bytes += v.seg_size;
 		pg_log_debug("%s: %s", v.segments[i].file,
 					 v.segments[i].valid ? "valid" : v.segments[i].problem);
@@ -648,6 +643,7 @@ verify_main(int argc, char **argv)
 		}
 	}
 	report_progress(v.nsegments, v.nsegments, bytes, true);
+	stop_segment_reader(reader);
 	close(mem_fd);
 
 	/* segment numbers of files refused before the size was known */

@@ -95,6 +95,15 @@ extern char *read_text_file(const char *path, size_t *len, char *problem,
 							size_t problem_size);
 extern bool same_segment(const SegmentFile *a, const SegmentFile *b);
 
+/* verify_read.c */
+typedef struct SegmentReader SegmentReader;
+
+extern bool read_ahead_applies(const SegmentFile *sf);
+extern SegmentReader *start_segment_reader(const Verify *v);
+extern char *take_read_segment(SegmentReader *reader, int index, uint64 *size,
+							   char *problem, size_t problem_size);
+extern void stop_segment_reader(SegmentReader *reader);
+
 /* verify_judge.c */
 extern bool next_segment_range(const Verify *v, int *pos, TimeLineID *tli,
 							   XLogSegNo *first, XLogSegNo *last);

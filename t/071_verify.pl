@@ -12,7 +12,8 @@
 # another cluster under a name of ours, a timeline that goes on after
 # another branched from it (a fork), a history file that points at the
 # wrong switch point, a truncated compressed segment, a flipped bit in a
-# record.  Usage errors exit with 254.
+# record; and faults the second thread that reads plain segments ahead
+# meets between compressed ones.  Usage errors exit with 254.
 use strict;
 use warnings;
 use File::Copy;
@@ -275,6 +276,42 @@ my @tl3 = grep { /^00000003/ } @segments;
 	is($status, 2, 'flipped bit: exit 2');
 	like($out, qr/^refused: \Q$name\E: incorrect resource manager data checksum in record at \Q$lsn\E$/m,
 		'flipped bit: refused, naming the record');
+}
+
+# Plain segments are read one ahead in a second thread (verify_read.c),
+# compressed ones in the main thread: faults found by the reader, between
+# files it skips, are each reported against the right file, and the files
+# after them are still checked (no other file refused, the flipped bit
+# after them found).
+{
+	my $dir = archive_copy();
+	my ($unreadable, $cut, $compressed, $damaged) = @segments[1 .. 4];
+	SKIP:
+	{
+		skip 'root reads files of mode 000', 1 if $> == 0;
+		chmod 0000, "$dir/$unreadable" or die "chmod: $!";
+		($status, $out) = verify($dir);
+		like($out, qr/^refused: \Q$unreadable\E: could not open file: Permission denied$/m,
+			'reader: an unreadable segment is refused, named');
+		chmod 0600, "$dir/$unreadable" or die "chmod: $!";
+	}
+	truncate("$dir/$cut", 100) or die "truncate: $!";
+	system('gzip', "$dir/$compressed") == 0 or die 'gzip failed';
+	my ($lsn, $offset) = record_to_damage("$dir/$damaged");
+	open(my $fh, '+<:raw', "$dir/$damaged") or die "open: $!";
+	seek($fh, $offset, 0);
+	read($fh, my $byte, 1);
+	seek($fh, $offset, 0);
+	print $fh chr(ord($byte) ^ 0x01);
+	close $fh;
+	($status, $out) = verify($dir);
+	is($status, 2, 'reader: exit 2');
+	like($out, qr/^refused: \Q$cut\E: file has 100 bytes$/m,
+		'reader: a segment cut to 100 bytes is refused, named');
+	like($out, qr/^refused: \Q$damaged\E: incorrect resource manager data checksum in record at \Q$lsn\E$/m,
+		'reader: the flipped bit after them is found');
+	is(scalar(() = $out =~ /^refused: /mg), 2,
+		'reader: no other file refused (the .gz between them is valid)');
 }
 
 # Usage errors.
