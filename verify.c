@@ -10,9 +10,10 @@
  * verify_judge.c judges the archive as a whole and verify_report.c prints
  * the report; the exit status is the verdict (verify.h).
  *
- * Only one segment is held at a time (read into one buffer, segbuf.c, after
- * decompression into an anonymous memory file), so memory does not grow
- * with the archive; the list of file names does.
+ * Plain segments are read one ahead by a second thread (verify_read.c),
+ * into two buffers; a compressed or .partial file is decompressed into an
+ * anonymous memory file and read into one more (segbuf.c).  So memory does
+ * not grow with the archive; the list of file names does.
  *
  *-------------------------------------------------------------------------
  */
