@@ -404,7 +404,7 @@ check_segment(Verify *v, SegmentFile *sf, SegmentReader *reader, int mem_fd)
 	expect.seg = sf->seg;
 	problem[0] = '\0';
 
-	if (read_ahead_applies(sf))
+	if (segment_reader_reads(sf))
 		contents = take_read_segment(reader, sf - v->segments, &size,
 									 problem, sizeof(problem));
 	else

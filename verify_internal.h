@@ -98,7 +98,7 @@ extern bool same_segment(const SegmentFile *a, const SegmentFile *b);
 /* verify_read.c */
 typedef struct SegmentReader SegmentReader;
 
-extern bool read_ahead_applies(const SegmentFile *sf);
+extern bool segment_reader_reads(const SegmentFile *sf);
 extern SegmentReader *start_segment_reader(const Verify *v);
 extern char *take_read_segment(SegmentReader *reader, int index, uint64 *size,
 							   char *problem, size_t problem_size);

@@ -58,7 +58,7 @@ struct SegmentReader
 
 /* Plain segments are ours to read; verify.c loads the others itself. */
 bool
-read_ahead_applies(const SegmentFile *sf)
+segment_reader_reads(const SegmentFile *sf)
 {
 	return sf->format->algorithm == PG_COMPRESSION_NONE && !sf->partial;
 }
@@ -104,7 +104,7 @@ next_plain_segment(const Verify *v, int after)
 {
 	for (int i = after + 1; i < v->nsegments; i++)
 	{
-		if (read_ahead_applies(&v->segments[i]))
+		if (segment_reader_reads(&v->segments[i]))
 			return i;
 	}
 	return -1;
