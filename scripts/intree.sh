@@ -1,22 +1,29 @@
 #!/bin/bash
 # Build and test pg_standby as a contrib module inside PostgreSQL 17's
 # source tree, in the Debian stable root (13, trixie), both ways
-# PostgreSQL builds:
+# PostgreSQL builds, with as little of the server as the tests need:
 #   meson   configure with meson (zlib, lz4 and zstd enabled, every other
-#           optional feature off), build with ninja, "meson test --suite
-#           setup --suite pg_standby" (the pg_regress files and the TAP
-#           tests, registered by meson.build)
-#   make    ./configure --with-lz4 --with-zstd (in a build directory of
-#           its own), make, then "make check" in contrib/pg_standby
+#           optional feature off, no optimization), build with ninja,
+#           "meson test --suite setup --suite pg_standby" (the pg_regress
+#           files and the TAP tests, registered by meson.build, on the
+#           temporary installation of the whole tree)
+#   make    ./configure with the same options in a build directory of its
+#           own, "make" in contrib/pg_standby alone (which builds the
+#           generated headers, src/port, src/common and src/fe_utils it
+#           needs), then "make installcheck" there against the server
+#           meson built, installed in the prefix both were configured
+#           with: building the server a second time with make would
+#           double the time and test nothing of ours.
 #
-# Usage: sudo bash scripts/intree.sh [meson|make]...   (default: both)
+# Usage: sudo bash scripts/intree.sh
 #
-# The source is Debian's: "apt-get source postgresql-17" in the root, from
-# the mirror the root was built from (a deb-src line for it; no other
-# network), kept as a tarball in the roots' cache and fetched again after
-# 7 days like the roots (scripts/roots.sh).  Our tree is copied into
-# contrib/pg_standby and added to contrib/meson.build and contrib/Makefile.
-# Builds and tests run as the "postgres" user, without network.
+# Each step prints how long it took.  The source is Debian's: "apt-get
+# source postgresql-17" in the root, from the mirror the root was built
+# from (a deb-src line for it; no other network), kept as a tarball in the
+# roots' cache, fetched again when it is missing or older than 7 days like
+# the roots (scripts/roots.sh).  Our tree is copied into contrib/pg_standby
+# and added to contrib/meson.build and contrib/Makefile.  Builds and tests
+# run as the "postgres" user, without network.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -24,15 +31,11 @@ usage() {
 	awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
 }
 
-ways=()
-for arg in "$@"; do
-	case $arg in
-		meson | make) ways+=("$arg") ;;
-		-h | --help) usage; exit 0 ;;
-		*) usage >&2; exit 2 ;;
-	esac
-done
-[ ${#ways[@]} -gt 0 ] || ways=(meson make)
+case ${1:-} in
+	"") ;;
+	-h | --help) usage; exit 0 ;;
+	*) usage >&2; exit 2 ;;
+esac
 
 version=17
 say() { echo "intree: PostgreSQL $version: $*"; }
@@ -64,11 +67,13 @@ fetch_source() {
 		postgresql-$version-*/) || return 1
 	mv "$source_tarball.tmp" "$source_tarball"
 	rm -rf "$root/root/src" "$root/etc/apt/sources.list.d/pg_standby-src.list"
-	say "source fetched in $(elapsed "$start")"
+	say "source fetched: $(elapsed "$start")"
 }
 
 start=$(date +%s)
 new_root
+say "root unpacked: $(elapsed "$start")"
+start=$(date +%s)
 exec 8>"$cache/postgresql-$version-source.lock"
 flock 8
 if [ ! -s "$source_tarball" ] || [ -n "$(find "$source_tarball" -mmin +$((max_age * 24 * 60)))" ]; then
@@ -85,7 +90,7 @@ grep -q "^subdir('pg_standby')" "$root$srcdir/contrib/meson.build" &&
 	grep -q "^		pg_standby	" "$root$srcdir/contrib/Makefile" ||
 	die "could not add pg_standby to contrib/meson.build and contrib/Makefile"
 chroot "$root" chown -R postgres:postgres "$srcdir"
-say "source tree ready in $(elapsed "$start")"
+say "source tree ready: $(elapsed "$start")"
 
 root_offline=1
 in_tree() { in_root_as "$srcdir" postgres "$@"; }
@@ -100,41 +105,53 @@ keep_logs() {
 	echo "intree: the logs are in $logs" >&2
 }
 
-for way in "${ways[@]}"; do
-	case $way in
-		meson)
-			start=$(date +%s)
-			in_tree "meson setup build-meson --auto-features=disabled \
-				-Dzlib=enabled -Dlz4=enabled -Dzstd=enabled -Dtap_tests=enabled \
-				-Ddocs=disabled -Dllvm=disabled >build-meson.log 2>&1" ||
-				{ tail -30 "$root$srcdir/build-meson.log"; die "meson setup failed"; }
-			grep -E "^ +(zlib|lz4|zstd) +:" "$root$srcdir/build-meson/meson-logs/meson-log.txt" | sort -u || true
-			say "meson: configured in $(elapsed "$start")"
-			start=$(date +%s)
-			in_tree "ninja -C build-meson -j $jobs >>build-meson.log 2>&1" ||
-				{ tail -30 "$root$srcdir/build-meson.log"; die "ninja failed"; }
-			say "meson: built in $(elapsed "$start")"
-			start=$(date +%s)
-			in_tree "meson test -C build-meson -q --print-errorlogs --num-processes $jobs \
-				--suite setup --suite pg_standby" ||
-				{ keep_logs meson build-meson/testrun/pg_standby; die "meson test failed"; }
-			say "meson: meson test --suite pg_standby passed in $(elapsed "$start")"
-			;;
-		make)
-			start=$(date +%s)
-			in_tree "mkdir -p build-make && cd build-make &&
-				../configure --with-lz4 --with-zstd --without-readline --without-icu \
-				--enable-tap-tests >../build-make.log 2>&1" ||
-				{ tail -30 "$root$srcdir/build-make.log"; die "configure failed"; }
-			say "make: configured in $(elapsed "$start")"
-			start=$(date +%s)
-			in_tree "make -C build-make -s -j $jobs >>build-make.log 2>&1" ||
-				{ tail -30 "$root$srcdir/build-make.log"; die "make failed"; }
-			say "make: built in $(elapsed "$start")"
-			start=$(date +%s)
-			in_tree "make -C build-make/contrib/pg_standby -s check PROVE_FLAGS=--timer" ||
-				{ keep_logs make build-make/contrib/pg_standby; die "make check failed"; }
-			say "make: make check in contrib/pg_standby passed in $(elapsed "$start")"
-			;;
-	esac
-done
+# Run step $1 (its name) as the shell command $2 in the tree, its output
+# in the log $3; on failure show the log's end and stop.  Besides the
+# time it took, print the processor time it used: on a machine that
+# others load too, that divided by the number of cores is what the
+# step would take alone.
+step() {
+	local start cpu
+	start=$(date +%s)
+	in_tree "TIMEFORMAT='%U %S'; { time ($2) >>$3 2>&1; } 2>step-cpu" ||
+		{ tail -30 "$root$srcdir/$3" >&2; die "$1 failed (log: $3)"; }
+	cpu=$(awk '{ printf "%d", $1 + $2 }' "$root$srcdir/step-cpu")
+	say "$1: $(elapsed "$start") (processor time: $cpu s)"
+}
+
+# Both builds install into this prefix ("pgsql" in it keeps both from
+# adding "postgresql" to the library and data directories), and both
+# have the same features: zlib, lz4 and zstd, which pg_standby uses, and
+# nothing else that can be left out.  No optimization: the build is what
+# takes time, and the tests wait for servers far more than they compute.
+prefix=$home/pgsql-$version
+
+step "meson: meson setup" "meson setup build-meson --prefix=$prefix --libdir=lib \
+	--buildtype=plain --auto-features=disabled -Dssl=none \
+	-Dzlib=enabled -Dlz4=enabled -Dzstd=enabled -Dtap_tests=enabled" build-meson.log
+grep -E "^ +(zlib|lz4|zstd|icu|readline|ssl|llvm) +: (YES|NO)" "$root$srcdir/build-meson.log" || true
+step "meson: ninja" "ninja -C build-meson -j $jobs" build-meson.log
+start=$(date +%s)
+in_tree "meson test -C build-meson -q --print-errorlogs --num-processes $jobs \
+	--suite setup --suite pg_standby" ||
+	{ keep_logs meson build-meson/testrun/pg_standby; die "meson test failed"; }
+say "meson: meson test --suite setup --suite pg_standby: $(elapsed "$start")"
+
+step "make: configure" "mkdir -p build-make && cd build-make && ../configure --prefix=$prefix \
+	--without-icu --without-readline --with-lz4 --with-zstd --enable-tap-tests CFLAGS=-O0" \
+	build-make.log
+grep -E "^(with_zlib|LIBS) " "$root$srcdir/build-make/src/Makefile.global" || true
+# What contrib/pg_standby needs of the tree, which contrib's makefiles
+# expect built already: the generated headers, then the libraries
+# pg_standby links.
+step "make: generated headers, src/port, src/common, src/fe_utils" \
+	"make -C build-make/src/backend generated-headers &&
+	for dir in src/port src/common src/fe_utils; do make -C build-make/\$dir -j $jobs || exit; done" \
+	build-make.log
+step "make: make in contrib/pg_standby" "make -C build-make/contrib/pg_standby -j $jobs" build-make.log
+step "meson install (the server for make installcheck)" \
+	"meson install -C build-meson --no-rebuild --quiet" build-meson.log
+start=$(date +%s)
+in_tree "make -C build-make/contrib/pg_standby -j $jobs installcheck PROVE_FLAGS=--timer" ||
+	{ keep_logs make build-make/contrib/pg_standby; die "make installcheck failed"; }
+say "make: make installcheck in contrib/pg_standby: $(elapsed "$start")"
