@@ -76,9 +76,11 @@ my $tli_history_path = $standby->data_dir . '/pg_wal/00000002.history';
 ok(-f $tli_history_path, 'the promoted standby wrote 00000002.history');
 $standby->stop('fast');
 
-# Another cluster, with a system identifier of its own.
+# Another cluster, with a system identifier of its own: initdb, not a copy
+# of the initdb template that the tests in a source tree use, which would
+# have the primary's.
 my $other = PostgreSQL::Test::Cluster->new('other');
-$other->init;
+$other->init(force_initdb => 1);
 my $primary_sysid = $primary->safe_psql('postgres',
 	'SELECT system_identifier FROM pg_control_system()');
 my ($controldata) = run_command([ 'pg_controldata', '-D', $other->data_dir ]);

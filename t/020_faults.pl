@@ -498,9 +498,11 @@ sub check_refused_then_replayed
 	my ($n, $segment, $data) = unarchived_round();
 	my $pid = waiting_pg_standby($segment);
 
-	# Another cluster that archives, moved to the same WAL position.
+	# Another cluster that archives, moved to the same WAL position; made
+	# by initdb, not copied from the initdb template that the tests in a
+	# source tree use, whose system identifier the primary has.
 	my $other = PostgreSQL::Test::Cluster->new('other');
-	$other->init(allows_streaming => 1, has_archiving => 1);
+	$other->init(allows_streaming => 1, has_archiving => 1, force_initdb => 1);
 	command_ok([ 'pg_resetwal', '-l', $segment, '-D', $other->data_dir ],
 		'other cluster: WAL moved to the segment the standby waits for');
 	$other->start;
