@@ -47,8 +47,10 @@ die() { echo "intree: PostgreSQL $version: error: $*" >&2; exit 1; }
 . "$top/scripts/roots.sh"
 
 source_tarball=$cache/postgresql-$version-source.tar
-# The source tree inside the root, and meson's and make's build directories
-# in it.
+# The source tree inside the root; meson's and make's build directories
+# are beside it, in postgres's home: configure mirrors every directory of
+# the source tree into its build directory, which took minutes when
+# meson's build directory, with its test data, was inside it.
 home=/var/lib/postgresql
 srcdir=$home/postgresql-$version
 
@@ -94,7 +96,7 @@ chroot "$root" chown -R postgres:postgres "$srcdir"
 say "source tree ready: $(elapsed "$start")"
 
 root_offline=1
-in_tree() { in_root_as "$srcdir" postgres "$@"; }
+in_tree() { in_root_as "$home" postgres "$@"; }
 jobs=$(nproc)
 
 # Keep what explains a failure after the root is gone.
@@ -102,7 +104,7 @@ keep_logs() {
 	local logs=$cache/intree-logs-$1
 	rm -rf "$logs"
 	mkdir -p "$logs"
-	cp -r "$root$srcdir/$2" "$logs/" 2>/dev/null || true
+	cp -r "$root$home/$2" "$logs/" 2>/dev/null || true
 	echo "intree: the logs are in $logs" >&2
 }
 
@@ -115,8 +117,8 @@ step() {
 	local start cpu
 	start=$(date +%s)
 	in_tree "TIMEFORMAT='%U %S'; { time ($2) >>$3 2>&1; } 2>step-cpu" ||
-		{ tail -30 "$root$srcdir/$3" >&2; die "$1 failed (log: $3)"; }
-	cpu=$(awk '{ printf "%d", $1 + $2 }' "$root$srcdir/step-cpu")
+		{ tail -30 "$root$home/$3" >&2; die "$1 failed (log: $3)"; }
+	cpu=$(awk '{ printf "%d", $1 + $2 }' "$root$home/step-cpu")
 	say "$1: $(elapsed "$start") (processor time: $cpu s)"
 }
 
@@ -127,10 +129,10 @@ step() {
 # takes time, and the tests wait for servers far more than they compute.
 prefix=$home/pgsql-$version
 
-step "meson: meson setup" "meson setup build-meson --prefix=$prefix --libdir=lib \
+step "meson: meson setup" "meson setup build-meson postgresql-$version --prefix=$prefix --libdir=lib \
 	--buildtype=plain --auto-features=disabled -Dssl=none \
 	-Dzlib=enabled -Dlz4=enabled -Dzstd=enabled -Dtap_tests=enabled" build-meson.log
-grep -E "^ +(zlib|lz4|zstd|icu|readline|ssl|llvm) +: (YES|NO)" "$root$srcdir/build-meson.log" || true
+grep -E "^ +(zlib|lz4|zstd|icu|readline|ssl|llvm) +: (YES|NO)" "$root$home/build-meson.log" || true
 step "meson: ninja" "ninja -C build-meson -j $jobs" build-meson.log
 start=$(date +%s)
 in_tree "meson test -C build-meson -q --print-errorlogs --num-processes $jobs \
@@ -138,10 +140,10 @@ in_tree "meson test -C build-meson -q --print-errorlogs --num-processes $jobs \
 	{ keep_logs meson build-meson/testrun/pg_standby; die "meson test failed"; }
 say "meson: meson test --suite setup --suite pg_standby: $(elapsed "$start")"
 
-step "make: configure" "mkdir -p build-make && cd build-make && ../configure --prefix=$prefix \
+step "make: configure" "mkdir -p build-make && cd build-make && ../postgresql-$version/configure --prefix=$prefix \
 	--without-icu --without-readline --with-lz4 --with-zstd --enable-tap-tests CFLAGS=-O0" \
 	build-make.log
-grep -E "^(with_zlib|LIBS) " "$root$srcdir/build-make/src/Makefile.global" || true
+grep -E "^(with_zlib|LIBS) " "$root$home/build-make/src/Makefile.global" || true
 # What contrib/pg_standby needs of the tree, which contrib's makefiles
 # expect built already: the generated headers, then the libraries
 # pg_standby links.
