@@ -189,10 +189,12 @@ my @tl3 = grep { /^00000003/ } @segments;
 	is($status, 2, 'gap: --from after the gap reaches the end (problems elsewhere: 2)');
 }
 
-# A segment of another cluster under a name of ours.
+# A segment of another cluster under a name of ours; the cluster made by
+# initdb, not copied from the initdb template of the tests in a source
+# tree, which would have $a's system identifier.
 {
 	my $other = PostgreSQL::Test::Cluster->new('other');
-	$other->init;
+	$other->init(force_initdb => 1);
 	$other->start;
 	$other->safe_psql('postgres', "CREATE TABLE f$_ (); SELECT pg_switch_wal()")
 	  for 1 .. 3;
