@@ -108,8 +108,9 @@ keep_logs() {
 	echo "intree: the logs are in $logs" >&2
 }
 
-# Run step $1 (its name) as the shell command $2 in the tree, its output
-# in the log $3; on failure show the log's end and stop.  Besides the
+# Run step $1 (its name) as the shell command $2, as postgres in its home
+# (where the source tree and both build directories are), its output in
+# the log $3; on failure show the log's end and stop.  Besides the
 # time it took, print the processor time it used: on a machine that
 # others load too, that divided by the number of cores is what the
 # step would take alone.
