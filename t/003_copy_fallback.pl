@@ -5,6 +5,11 @@
 # part-way.  No file system the tests can mount does this, so a
 # copy_file_range() of our own (t/copy_file_range_fault.c) is preloaded;
 # the test checks that it was the one called.
+# It also stands in for a library function that exits on its own in the
+# middle of a restore (libpgcommon's pg_malloc() does, with status 1, when
+# out of memory): pg_standby must end with 255, which stops the server,
+# never with 1, which in archive recovery promotes it, and must leave
+# nothing behind at the server's path.
 
 use strict;
 use warnings;
@@ -64,6 +69,28 @@ foreach my $fault (qw(zero short EXDEV ENOSYS EOPNOTSUPP EINVAL))
 	is($stderr, '', "$fault: quiet");
 	ok(-f $restored && slurp_file($restored) eq $wal,
 		"$fault: the segment is restored byte-identical");
+}
+
+{
+	my $restored = "$restore_dir/exit";
+	unlink $calls;
+
+	local $ENV{LD_PRELOAD} = $preload;
+	local $ENV{COPY_FILE_RANGE_FAULT} = 'exit';
+	local $ENV{COPY_FILE_RANGE_CALLS} = $calls;
+	my ($status, $stdout, $stderr) =
+	  run_pg_standby($tempdir, $archive, $segment, $restored);
+
+	ok(-s $calls, 'exit: the preloaded copy_file_range() was called');
+	is($status, 255, 'exit: a library\'s exit(1) becomes status 255');
+	like(
+		$stderr,
+		qr/^pg_standby: error: exiting for a reason pg_standby did not choose$/m,
+		'exit: says so');
+	opendir(my $dh, $restore_dir) or die "could not open \"$restore_dir\": $!";
+	my @left = grep { /^exit/ } readdir($dh);
+	closedir($dh);
+	is(join(' ', @left), '', 'exit: nothing left at the server\'s path');
 }
 
 done_testing();

@@ -12,6 +12,8 @@
  *	short		copies at most 8192 bytes on the first call, then returns 0
  *	EXDEV, ENOSYS, EOPNOTSUPP, EINVAL
  *				copies nothing and returns -1 with that errno
+ *	exit		calls exit(1), as a library function that gives up on its
+ *				own does (libpgcommon's pg_malloc() when out of memory)
  *
  * Each call appends a line to the file COPY_FILE_RANGE_CALLS names, so
  * that the test knows the preloaded function was the one called.
@@ -53,6 +55,8 @@ copy_file_range(int fd_in, off_t *off_in, int fd_out, off_t *off_out,
 	calls++;
 	if (fault == NULL || strcmp(fault, "zero") == 0)
 		return 0;
+	if (strcmp(fault, "exit") == 0)
+		exit(1);
 	if (strcmp(fault, "short") == 0)
 	{
 		if (calls > 1)
