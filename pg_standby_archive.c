@@ -58,7 +58,6 @@ PG_MODULE_MAGIC;
 /* Room for why an archived file does not decode. */
 #define PROBLEM_SIZE		256
 
-/* GUC variables */
 static char *archive_directory = NULL;
 static char *archive_compression = NULL;
 static char *archive_file_mode = NULL;
@@ -484,10 +483,7 @@ archive_file_internal(const char *file, const char *path)
 	}
 	PG_CATCH();
 	{
-		/*
-		 * Gone already if only the synchronization after the rename failed.
-		 * The error recovery closes the files left open.
-		 */
+		/* Gone already if only the synchronization after the rename failed. */
 		remove_temp_file(temp_path, false);
 		PG_RE_THROW();
 	}
@@ -498,54 +494,58 @@ archive_file_internal(const char *file, const char *path)
 }
 
 /*
- * Archive one file; true when it is in the archive.
+ * Archive one file; true when it is in the archive.  PostgreSQL 16 passes
+ * every archive module callback a state, which this module does not use.
  *
  * Before PostgreSQL 17 an ERROR escaping an archive module would be FATAL
- * and restart the archiver, so it is caught here as basic_archive does;
- * from 17 on, the archiver catches it itself, and retries the file.
+ * and restart the archiver, so it is caught and reported here, and the files
+ * left open closed, as basic_archive does; from 17 on, the archiver does
+ * that itself.  Either way the archiver retries the file.
  */
 static bool
+#if PG_VERSION_NUM >= 160000
+archive_file(ArchiveModuleState *state, const char *file, const char *path)
+#else
 archive_file(const char *file, const char *path)
+#endif
 {
 	ErrorContextCallback errcallback;
+	bool		archived = true;
 #if PG_VERSION_NUM < 170000
-	sigjmp_buf	local_sigjmp_buf;
 	MemoryContext oldcontext;
-
-	if (archive_context == NULL)
-		archive_context = AllocSetContextCreate(TopMemoryContext,
-												"pg_standby_archive",
-												ALLOCSET_DEFAULT_SIZES);
-	oldcontext = MemoryContextSwitchTo(archive_context);
-	if (sigsetjmp(local_sigjmp_buf, 1) != 0)
-	{
-		error_context_stack = NULL;
-		HOLD_INTERRUPTS();
-		EmitErrorReport();
-		FlushErrorState();
-		AtEOSubXact_Files(false, InvalidSubTransactionId, InvalidSubTransactionId);
-		MemoryContextSwitchTo(oldcontext);
-		MemoryContextReset(archive_context);
-		PG_exception_stack = NULL;
-		RESUME_INTERRUPTS();
-		return false;
-	}
-	PG_exception_stack = &local_sigjmp_buf;
 #endif
 
 	errcallback.callback = archive_error_context;
 	errcallback.arg = unconstify(char *, file);
 	errcallback.previous = error_context_stack;
 	error_context_stack = &errcallback;
+#if PG_VERSION_NUM >= 170000
 	archive_file_internal(file, path);
-	error_context_stack = errcallback.previous;
-
-#if PG_VERSION_NUM < 170000
-	PG_exception_stack = NULL;
+#else
+	if (archive_context == NULL)
+		archive_context = AllocSetContextCreate(TopMemoryContext,
+												"pg_standby_archive",
+												ALLOCSET_DEFAULT_SIZES);
+	oldcontext = MemoryContextSwitchTo(archive_context);
+	PG_TRY();
+	{
+		archive_file_internal(file, path);
+	}
+	PG_CATCH();
+	{
+		HOLD_INTERRUPTS();
+		EmitErrorReport();
+		FlushErrorState();
+		AtEOSubXact_Files(false, InvalidSubTransactionId, InvalidSubTransactionId);
+		RESUME_INTERRUPTS();
+		archived = false;
+	}
+	PG_END_TRY();
 	MemoryContextSwitchTo(oldcontext);
 	MemoryContextReset(archive_context);
 #endif
-	return true;
+	error_context_stack = errcallback.previous;
+	return archived;
 }
 
 /*
@@ -553,7 +553,11 @@ archive_file(const char *file, const char *path)
  * check callback explain why in the archiver's own warning.
  */
 static bool
+#if PG_VERSION_NUM >= 160000
+check_configured(ArchiveModuleState *state)
+#else
 check_configured(void)
+#endif
 {
 	if (archive_directory != NULL && archive_directory[0] != '\0')
 		return true;
@@ -568,47 +572,26 @@ check_configured(void)
 	return false;
 }
 
-/*
- * The archive module API.  PostgreSQL 16 moved it to archive_module.h and
- * passes a state to every callback.  Only this section knows.
- */
-#if PG_VERSION_NUM >= 160000
-
-static bool
-check_configured_cb(ArchiveModuleState *state)
-{
-	return check_configured();
-}
-
-static bool
-archive_file_cb(ArchiveModuleState *state, const char *file, const char *path)
-{
-	return archive_file(file, path);
-}
-
 static const ArchiveModuleCallbacks callbacks = {
-	.check_configured_cb = check_configured_cb,
-	.archive_file_cb = archive_file_cb,
+	.check_configured_cb = check_configured,
+	.archive_file_cb = archive_file,
 };
 
+#if PG_VERSION_NUM >= 160000
 const ArchiveModuleCallbacks *
 _PG_archive_module_init(void)
 {
 	return &callbacks;
 }
-
-#else							/* PostgreSQL 15 */
-
+#else
 extern PGDLLEXPORT void _PG_archive_module_init(ArchiveModuleCallbacks *cb);
 
 void
 _PG_archive_module_init(ArchiveModuleCallbacks *cb)
 {
-	cb->check_configured_cb = check_configured;
-	cb->archive_file_cb = archive_file;
+	*cb = callbacks;
 }
-
-#endif							/* PG_VERSION_NUM >= 160000 */
+#endif
 
 /*
  * Module load: the parameters.  PostgreSQL 15's fmgr.h does not declare
