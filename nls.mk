@@ -8,8 +8,8 @@ AVAIL_LANGUAGES  =
 GETTEXT_FILES    = $(FRONTEND_COMMON_GETTEXT_FILES) \
                    archive_format.c cleanup.c datadir.c pg_standby.c promote.c \
                    readahead.c restore.c segbuf.c serverconf.c trigger.c \
-                   verify.c verify_judge.c verify_report.c wait.c walfile.c \
-                   walrecord.c \
+                   verify.c verify_judge.c verify_read.c verify_report.c wait.c \
+                   walfile.c walrecord.c \
                    ../../src/common/fe_memutils.c \
                    ../../src/fe_utils/option_utils.c
 GETTEXT_TRIGGERS = $(FRONTEND_COMMON_GETTEXT_TRIGGERS) \
