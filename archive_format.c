@@ -194,7 +194,7 @@ decoder_step(Decoder *d, const char **in, size_t *in_len, char *out,
 				/* after the end of a member, anything more is another one */
 				if (d->at_boundary && *in_len > 0 && inflateReset(&d->zs) != Z_OK)
 				{
-					snprintf(problem, problem_size, _("could not reset zlib"));
+					snprintf(problem, problem_size, _("Could not reset zlib."));
 					return false;
 				}
 				d->zs.next_in = (Bytef *) unconstify(char *, *in);
@@ -204,7 +204,7 @@ decoder_step(Decoder *d, const char **in, size_t *in_len, char *out,
 				rc = inflate(&d->zs, Z_NO_FLUSH);
 				if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR)
 				{
-					snprintf(problem, problem_size, _("invalid gzip data: %s"),
+					snprintf(problem, problem_size, _("The gzip data is invalid: %s."),
 							 d->zs.msg ? d->zs.msg : _("unknown error"));
 					return false;
 				}
@@ -225,7 +225,7 @@ decoder_step(Decoder *d, const char **in, size_t *in_len, char *out,
 									 NULL);
 				if (LZ4F_isError(rc))
 				{
-					snprintf(problem, problem_size, _("invalid lz4 data: %s"),
+					snprintf(problem, problem_size, _("The lz4 data is invalid: %s."),
 							 LZ4F_getErrorName(rc));
 					return false;
 				}
@@ -243,7 +243,7 @@ decoder_step(Decoder *d, const char **in, size_t *in_len, char *out,
 				rc = ZSTD_decompressStream(d->zstd, &output, &input);
 				if (ZSTD_isError(rc))
 				{
-					snprintf(problem, problem_size, _("invalid zstd data: %s"),
+					snprintf(problem, problem_size, _("The zstd data is invalid: %s."),
 							 ZSTD_getErrorName(rc));
 					return false;
 				}
@@ -255,7 +255,7 @@ decoder_step(Decoder *d, const char **in, size_t *in_len, char *out,
 #endif
 		default:
 			snprintf(problem, problem_size,
-					 _("this build cannot decompress \"%s\" files"),
+					 _("This build cannot decompress \"%s\" files."),
 					 archive_format_of(d->algorithm)->suffix);
 			return false;
 	}
@@ -321,10 +321,10 @@ decode_archive_file(pg_compress_algorithm algorithm, int fd,
 		if (in_buf != NULL && out_buf != NULL &&
 			!archive_format_of(algorithm)->supported)
 			snprintf(problem, problem_size,
-					 _("this build cannot decompress \"%s\" files"),
+					 _("This build cannot decompress \"%s\" files."),
 					 archive_format_of(algorithm)->suffix);
 		else
-			snprintf(problem, problem_size, _("out of memory"));
+			snprintf(problem, problem_size, _("Out of memory."));
 		free(in_buf);
 		free(out_buf);
 		return DECODE_FAILED;
@@ -339,7 +339,7 @@ decode_archive_file(pg_compress_algorithm algorithm, int fd,
 
 		if (nread < 0)
 		{
-			snprintf(problem, problem_size, _("could not read file: %m"));
+			snprintf(problem, problem_size, _("Could not read file: %m."));
 			result = DECODE_FAILED;
 			break;
 		}
@@ -360,14 +360,14 @@ decode_archive_file(pg_compress_algorithm algorithm, int fd,
 			else if (produced == 0 && left > 0 && left == left_before)
 			{
 				snprintf(problem, problem_size,
-						 _("invalid %s: decoding makes no progress"),
+						 _("The %s is invalid: decoding makes no progress."),
 						 stream_name(algorithm));
 				result = DECODE_INVALID;
 			}
 			else if (total + produced > WalSegMaxSize)
 			{
 				snprintf(problem, problem_size,
-						 _("decompressed data exceeds the largest WAL segment size"));
+						 _("The decompressed data exceeds the largest WAL segment size."));
 				result = DECODE_INVALID;
 			}
 			else if (produced > 0 && !consumer(arg, out_buf, produced))
@@ -381,7 +381,7 @@ decode_archive_file(pg_compress_algorithm algorithm, int fd,
 		(!any_input || !d.at_boundary))
 	{
 		snprintf(problem, problem_size,
-				 _("%s ends early: file still being written?"),
+				 _("The %s ends early: the file may still be being written."),
 				 stream_name(algorithm));
 		result = DECODE_TRUNCATED;
 	}

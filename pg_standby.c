@@ -481,13 +481,13 @@ try_restore(bool partial, uint32 *seg_size, char *source, char *problem,
 	if (stat(archive_dir, &st) != 0)
 	{
 		set_problem(problem, problem_size,
-					"could not access archive directory \"%s\": %m", archive_dir);
+					"Could not access archive directory \"%s\": %m.", archive_dir);
 		return RESTORE_ARCHIVE_ERROR;
 	}
 	if (!S_ISDIR(st.st_mode))
 	{
 		set_problem(problem, problem_size,
-					"archive location \"%s\" is not a directory", archive_dir);
+					"The archive location \"%s\" is not a directory.", archive_dir);
 		return RESTORE_ARCHIVE_ERROR;
 	}
 
@@ -738,8 +738,8 @@ judge_result(RestoreResult result, Failover failover, uint32 seg_size,
 				report_problem(state);
 				return EXIT_NOT_AVAILABLE;
 			}
-			pg_log_debug("waiting for \"%s\": %s", state->source,
-						 state->problem);
+			pg_log_debug("waiting for \"%s\"", state->source);
+			pg_log_debug_detail("%s", state->problem);
 			if (failover == FAILOVER_SMART)
 				return wait_for_growth(state, wait_seconds);
 			return KEEP_WAITING;

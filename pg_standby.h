@@ -34,10 +34,13 @@ extern pg_noreturn void configuration_error(void);
  * The one way a file that looks at an archived file records why it refused
  * it, or why it could not be restored: in a buffer of the caller's.  The
  * restore path logs it as the detail of "could not restore file", and
- * --verify prints it after the file's name, so it is a fragment in the
- * form of a primary message ("could not open file \"%s\": %m", "page
- * address ... does not match ..."), translated here, where its format is
- * known (nls.mk lists set_problem among the gettext triggers).
+ * --verify prints it after the file's name, so it is a detail message in
+ * the style guide's form: a complete sentence, capitalized and ending with
+ * a period, that says what was found and, where it matters, what was
+ * expected ("Could not open file \"%s\": %m.", "The page address is
+ * %X/%X, but the file name says %X/%X.").  It is translated here, where
+ * its format is known (nls.mk lists set_problem among the gettext
+ * triggers).
  */
 static inline void set_problem_v(char *problem, size_t problem_size,
 								 const char *fmt, va_list args) pg_attribute_printf(3, 0);

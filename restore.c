@@ -129,14 +129,14 @@ create_temporary_file(const char *restore_path, char *problem,
 			 restore_path, TEMPORARY_SUFFIX);
 	if (unlink(temporary_path) != 0 && errno != ENOENT)
 	{
-		set_problem(problem, problem_size, "could not remove file \"%s\": %m", temporary_path);
+		set_problem(problem, problem_size, "Could not remove file \"%s\": %m.", temporary_path);
 		return -1;
 	}
 	fd = open(temporary_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
 			  S_IRUSR | S_IWUSR);
 	if (fd < 0)
 	{
-		set_problem(problem, problem_size, "could not create file \"%s\": %m", temporary_path);
+		set_problem(problem, problem_size, "Could not create file \"%s\": %m.", temporary_path);
 		return -1;
 	}
 	temporary_exists = true;
@@ -150,13 +150,13 @@ install_temporary_file(int fd, const char *restore_path, char *problem,
 {
 	if (close(fd) != 0)
 	{
-		set_problem(problem, problem_size, "could not close file \"%s\": %m", temporary_path);
+		set_problem(problem, problem_size, "Could not close file \"%s\": %m.", temporary_path);
 		remove_temporary_file();
 		return false;
 	}
 	if (rename(temporary_path, restore_path) != 0)
 	{
-		set_problem(problem, problem_size, "could not rename file \"%s\" to \"%s\": %m",
+		set_problem(problem, problem_size, "Could not rename file \"%s\" to \"%s\": %m.",
 					temporary_path, restore_path);
 		remove_temporary_file();
 		return false;
@@ -184,7 +184,7 @@ write_all(int fd, const char *data, size_t len, char *problem,
 		{
 			if (errno == EINTR)
 				continue;
-			set_problem(problem, problem_size, "could not write file \"%s\": %m", temporary_path);
+			set_problem(problem, problem_size, "Could not write file \"%s\": %m.", temporary_path);
 			return false;
 		}
 		data += written;
@@ -217,18 +217,18 @@ open_archive_file(const char *archive_path, int *fd, struct stat *st,
 	{
 		if (errno == ENOENT)
 			return RESTORE_ABSENT;
-		set_problem(problem, problem_size, "could not open file \"%s\": %m", archive_path);
+		set_problem(problem, problem_size, "Could not open file \"%s\": %m.", archive_path);
 		return RESTORE_ARCHIVE_ERROR;
 	}
 	if (fstat(*fd, st) != 0)
 	{
-		set_problem(problem, problem_size, "could not stat file \"%s\": %m", archive_path);
+		set_problem(problem, problem_size, "Could not stat file \"%s\": %m.", archive_path);
 		close(*fd);
 		return RESTORE_ARCHIVE_ERROR;
 	}
 	if (!S_ISREG(st->st_mode))
 	{
-		set_problem(problem, problem_size, "\"%s\" is not a regular file", archive_path);
+		set_problem(problem, problem_size, "File \"%s\" is not a regular file.", archive_path);
 		close(*fd);
 		return RESTORE_INVALID;
 	}
@@ -249,12 +249,12 @@ read_segment_size(int fd, const SegmentExpectation *expect,
 	n = pread(fd, page, XLOG_BLCKSZ, 0);
 	if (n < 0)
 	{
-		set_problem(problem, problem_size, "could not read file: %m");
+		set_problem(problem, problem_size, "Could not read file: %m.");
 		return RESTORE_COPY_ERROR;
 	}
 	if (n < XLOG_BLCKSZ)
 	{
-		set_problem(problem, problem_size, "file has %zd bytes so far", n);
+		set_problem(problem, problem_size, "The file has only %zd bytes so far.", n);
 		return RESTORE_INCOMPLETE;
 	}
 	if (!check_first_page(expect, page, n, seg_size, problem, problem_size))
@@ -301,7 +301,7 @@ copy_contents(int in_fd, int out_fd, off_t size, char *problem,
 		if (copied == 0 && (errno == EXDEV || errno == ENOSYS ||
 							errno == EOPNOTSUPP || errno == EINVAL))
 			break;
-		set_problem(problem, problem_size, "could not copy file: %m");
+		set_problem(problem, problem_size, "Could not copy file: %m.");
 		return RESTORE_COPY_ERROR;
 	}
 
@@ -309,7 +309,7 @@ copy_contents(int in_fd, int out_fd, off_t size, char *problem,
 	if (buffer == NULL && copied < size &&
 		(buffer = malloc(COPY_CHUNK_SIZE)) == NULL)
 	{
-		set_problem(problem, problem_size, "out of memory");
+		set_problem(problem, problem_size, "Out of memory.");
 		return RESTORE_COPY_ERROR;
 	}
 	while (copied < size)
@@ -319,12 +319,12 @@ copy_contents(int in_fd, int out_fd, off_t size, char *problem,
 
 		if (n < 0)
 		{
-			set_problem(problem, problem_size, "could not read file: %m");
+			set_problem(problem, problem_size, "Could not read file: %m.");
 			return RESTORE_COPY_ERROR;
 		}
 		if (n == 0)
 		{
-			set_problem(problem, problem_size, "file shrank while being copied");
+			set_problem(problem, problem_size, "The file shrank while being copied.");
 			return RESTORE_INCOMPLETE;
 		}
 		if (!write_all(out_fd, buffer, n, problem, problem_size))
@@ -428,13 +428,13 @@ copy_plain_segment(int in_fd, const struct stat *st, int out_fd,
 		return result;
 	if (st->st_size < seg_size)
 	{
-		set_problem(problem, problem_size, "file has %lld of %u bytes so far",
+		set_problem(problem, problem_size, "The file has %lld of its %u bytes so far.",
 					(long long) st->st_size, seg_size);
 		return RESTORE_INCOMPLETE;
 	}
 	if (st->st_size > seg_size)
 	{
-		set_problem(problem, problem_size, "file has %lld bytes, more than the segment size %u",
+		set_problem(problem, problem_size, "The file has %lld bytes, but the segment size is %u.",
 					(long long) st->st_size, seg_size);
 		return RESTORE_INVALID;
 	}
@@ -459,14 +459,14 @@ trim_partial_segment(int fd, uint64 *size, char *problem, size_t problem_size)
 		*size -= in_last_page;
 	if (*size == 0)
 	{
-		set_problem(problem, problem_size, "partial segment ends before its first page header");
+		set_problem(problem, problem_size, "The partial segment ends before its first page header.");
 		return RESTORE_INVALID;
 	}
 	if (*size < XLOG_BLCKSZ)
 		*size = XLOG_BLCKSZ;
 	if (ftruncate(fd, *size) != 0)
 	{
-		set_problem(problem, problem_size, "could not truncate file \"%s\": %m", temporary_path);
+		set_problem(problem, problem_size, "Could not truncate file \"%s\": %m.", temporary_path);
 		return RESTORE_COPY_ERROR;
 	}
 	return RESTORE_DONE;
@@ -511,7 +511,7 @@ restore_segment_from(const char *archive_path,
 									&size, problem, problem_size);
 	else if (st.st_size > WalSegMaxSize)
 	{
-		set_problem(problem, problem_size, "file has %lld bytes, more than any WAL segment",
+		set_problem(problem, problem_size, "The file has %lld bytes, more than any WAL segment.",
 					(long long) st.st_size);
 		result = RESTORE_INVALID;
 	}
@@ -531,7 +531,7 @@ restore_segment_from(const char *archive_path,
 	{
 		if (ftruncate(out_fd, *seg_size) != 0)
 		{
-			set_problem(problem, problem_size, "could not extend file \"%s\": %m", temporary_path);
+			set_problem(problem, problem_size, "Could not extend file \"%s\": %m.", temporary_path);
 			result = RESTORE_COPY_ERROR;
 		}
 		size = *seg_size;
@@ -633,10 +633,13 @@ segment_in_server_wal(const char *restore_path,
 	{
 		valid = false;
 		set_problem(problem, sizeof(problem),
-					"its WAL ends inside it, and could end recovery early");
+					"Its WAL ends inside it, which could end recovery early.");
 	}
 	if (!valid)
-		pg_log_debug("not using \"%s\": %s", path, problem);
+	{
+		pg_log_debug("not using \"%s\"", path);
+		pg_log_debug_detail("%s", problem);
+	}
 	return valid;
 }
 
@@ -662,7 +665,7 @@ restore_history(const char *archive_path, const char *restore_path,
 		return result;
 	if (st.st_size > MAX_HISTORY_FILE_SIZE)
 	{
-		set_problem(problem, problem_size, "file has %lld bytes, too large for a history file",
+		set_problem(problem, problem_size, "The file has %lld bytes, too large for a history file.",
 					(long long) st.st_size);
 		close(in_fd);
 		return RESTORE_INVALID;
@@ -671,7 +674,7 @@ restore_history(const char *archive_path, const char *restore_path,
 	contents = malloc(st.st_size + 1);
 	if (contents == NULL)
 	{
-		set_problem(problem, problem_size, "out of memory");
+		set_problem(problem, problem_size, "Out of memory.");
 		close(in_fd);
 		return RESTORE_COPY_ERROR;
 	}
@@ -679,12 +682,12 @@ restore_history(const char *archive_path, const char *restore_path,
 	close(in_fd);
 	if (n < 0)
 	{
-		set_problem(problem, problem_size, "could not read file \"%s\": %m", archive_path);
+		set_problem(problem, problem_size, "Could not read file \"%s\": %m.", archive_path);
 		result = RESTORE_COPY_ERROR;
 	}
 	else if (n != st.st_size)
 	{
-		set_problem(problem, problem_size, "file changed size while being read");
+		set_problem(problem, problem_size, "The file changed size while being read.");
 		result = RESTORE_INCOMPLETE;
 	}
 	else if (!check_history_contents(kind, file_tli, contents, n, problem,

@@ -44,7 +44,7 @@ reserve_segment_buffer(char **buffer, size_t *buffer_size, size_t size,
 	*buffer_size = *buffer ? rounded : 0;
 	if (*buffer == NULL)
 	{
-		set_problem(problem, problem_size, "out of memory");
+		set_problem(problem, problem_size, "Out of memory.");
 		return false;
 	}
 #ifdef MADV_HUGEPAGE
@@ -72,12 +72,12 @@ read_segment_into(int fd, char *buffer, size_t size, char *problem,
 			continue;
 		if (n < 0)
 		{
-			set_problem(problem, problem_size, "could not read file: %m");
+			set_problem(problem, problem_size, "Could not read file: %m.");
 			return false;
 		}
 		if (n == 0)
 		{
-			set_problem(problem, problem_size, "file shrank to %zu bytes while being read",
+			set_problem(problem, problem_size, "The file shrank to %zu bytes while being read.",
 						done);
 			return false;
 		}

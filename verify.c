@@ -201,14 +201,14 @@ read_text_file(const char *path, size_t *len, char *problem,
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) != 0)
 	{
-		set_problem(problem, problem_size, "could not open file \"%s\": %m", path);
+		set_problem(problem, problem_size, "Could not open file \"%s\": %m.", path);
 		if (fd >= 0)
 			close(fd);
 		return NULL;
 	}
 	if (st.st_size > 1024 * 1024)
 	{
-		set_problem(problem, problem_size, "file is too large: %lld bytes",
+		set_problem(problem, problem_size, "The file has %lld bytes, too large for a history file or backup label.",
 					(long long) st.st_size);
 		close(fd);
 		return NULL;
@@ -218,7 +218,7 @@ read_text_file(const char *path, size_t *len, char *problem,
 	close(fd);
 	if (n != st.st_size)
 	{
-		set_problem(problem, problem_size, "could not read file \"%s\": %m", path);
+		set_problem(problem, problem_size, "Could not read file \"%s\": %m.", path);
 		pg_free(data);
 		return NULL;
 	}
@@ -269,7 +269,7 @@ read_history(Verify *v, HistoryFile *hf)
 	if (hf->nentries == 0 || hf->entries[hf->nentries - 1].tli >= hf->tli)
 	{
 		add_finding(v, "refused", hf->file, true,
-					"history of timeline %u does not end with an older timeline",
+					"The history of timeline %u does not end with an older timeline.",
 					hf->tli);
 		hf->nentries = 0;
 		return false;
@@ -291,7 +291,7 @@ load_segment(Verify *v, SegmentFile *sf, int in_fd, int mem_fd,
 
 	if (ftruncate(mem_fd, 0) != 0 || lseek(mem_fd, 0, SEEK_SET) != 0)
 	{
-		set_problem(problem, problem_size, "could not reset memory file: %m");
+		set_problem(problem, problem_size, "Could not reset memory file: %m.");
 		return 0;
 	}
 	if (sf->format->algorithm != PG_COMPRESSION_NONE)
@@ -301,7 +301,7 @@ load_segment(Verify *v, SegmentFile *sf, int in_fd, int mem_fd,
 		if (result == RESTORE_INCOMPLETE && !sf->partial)
 		{
 			set_problem(problem, problem_size,
-						"compressed data ends after %llu bytes: truncated, or still being written",
+						"The compressed data ends after %llu bytes: the file is truncated, or still being written.",
 						(unsigned long long) size);
 			return 0;
 		}
@@ -317,14 +317,14 @@ load_segment(Verify *v, SegmentFile *sf, int in_fd, int mem_fd,
 		{
 			if (write(mem_fd, buffer, n) != n)
 			{
-				set_problem(problem, problem_size, "could not write memory file: %m");
+				set_problem(problem, problem_size, "Could not write memory file: %m.");
 				return 0;
 			}
 			size += n;
 		}
 		if (n < 0)
 		{
-			set_problem(problem, problem_size, "could not read file: %m");
+			set_problem(problem, problem_size, "Could not read file: %m.");
 			return 0;
 		}
 	}
@@ -342,14 +342,14 @@ load_segment(Verify *v, SegmentFile *sf, int in_fd, int mem_fd,
 		if (size < XLOG_BLCKSZ)
 		{
 			set_problem(problem, problem_size,
-						"partial segment ends before its first page header");
+						"The partial segment ends before its first page header.");
 			return 0;
 		}
 		if (seg_size != 0 && size < seg_size)
 			size = seg_size;
 		if (ftruncate(mem_fd, size) != 0)
 		{
-			set_problem(problem, problem_size, "could not extend memory file: %m");
+			set_problem(problem, problem_size, "Could not extend memory file: %m.");
 			return 0;
 		}
 	}
@@ -412,7 +412,7 @@ check_segment(Verify *v, SegmentFile *sf, SegmentReader *reader, int mem_fd)
 		snprintf(path, sizeof(path), "%s/%s", v->archive_dir, sf->file);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
-			set_problem(problem, sizeof(problem), "could not open file: %m");
+			set_problem(problem, sizeof(problem), "Could not open file: %m.");
 		else if ((size = load_segment(v, sf, fd, mem_fd, problem,
 									  sizeof(problem))) != 0)
 			contents = read_whole_segment(mem_fd, size, problem,
@@ -429,7 +429,7 @@ check_segment(Verify *v, SegmentFile *sf, SegmentReader *reader, int mem_fd)
 			v->seg_size = seg_size;
 		if (seg_size != v->seg_size)
 			set_problem(problem, sizeof(problem),
-						"segment size %u differs from the archive's %u",
+						"The segment size is %u, but the archive's is %u.",
 						seg_size, v->seg_size);
 		else
 			ok = check_segment_contents(&expect, contents, size, problem,
@@ -635,8 +635,13 @@ verify_main(int argc, char **argv)
 		report_progress(i, v.nsegments, bytes, false);
 		check_segment(&v, &v.segments[i], reader, mem_fd);
 		bytes += v.seg_size;
-		pg_log_debug("%s: %s", v.segments[i].file,
-					 v.segments[i].valid ? "valid" : v.segments[i].problem);
+		if (v.segments[i].valid)
+			pg_log_debug("segment \"%s\" is valid", v.segments[i].file);
+		else
+		{
+			pg_log_debug("segment \"%s\" is refused", v.segments[i].file);
+			pg_log_debug_detail("%s", v.segments[i].problem);
+		}
 		if (v.segments[i].valid && v.sysid == 0)
 		{
 			v.sysid = v.segments[i].sysid;

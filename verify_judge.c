@@ -100,8 +100,8 @@ judge_gaps(Verify *v)
 			XLogFileName(a, tli, prev_last + 1, v->seg_size);
 			XLogFileName(b, tli, first - 1, v->seg_size);
 			add_finding(v, "gap", a, true,
-						"timeline %u: segments %s to %s are missing",
-						tli, a, b);
+						"Segments %s to %s of timeline %u are missing.",
+						a, b, tli);
 		}
 		prev_tli = tli;
 		prev_last = last;
@@ -140,7 +140,7 @@ judge_histories(Verify *v)
 				parent->entries[i].end != hf->entries[i].end)
 			{
 				add_finding(v, "history", hf->file, true,
-							"contradicts %s about timeline %u",
+							"It contradicts %s about timeline %u.",
 							parent->file, hf->entries[i].tli);
 				break;
 			}
@@ -160,18 +160,18 @@ judge_histories(Verify *v)
 			if (sf->segno == switch_seg && !sf->partial &&
 				sf->summary.end > last->end)
 				add_finding(v, "fork", sf->file, true,
-							"timeline %u goes on after %X/%X, where timeline %u branched from it (%s)",
+							"Timeline %u goes on after %X/%X, where timeline %u branched from it (%s).",
 							last->tli, LSN_FORMAT_ARGS(last->end), hf->tli,
 							hf->file);
 			else if (sf->segno > switch_seg && !sf->partial)
 				add_finding(v, "fork", sf->file, true,
-							"timeline %u goes on after %X/%X, where timeline %u branched from it (%s)",
+							"Timeline %u goes on after %X/%X, where timeline %u branched from it (%s).",
 							last->tli, LSN_FORMAT_ARGS(last->end), hf->tli,
 							hf->file);
 			else if (sf->segno == switch_seg &&
 					 sf->summary.end < last->end && !sf->summary.continues)
 				add_finding(v, "history", hf->file, true,
-							"switch point %X/%X lies beyond the end of WAL of timeline %u at %X/%X in %s",
+							"The switch point %X/%X lies beyond the end of WAL of timeline %u at %X/%X in %s.",
 							LSN_FORMAT_ARGS(last->end), last->tli,
 							LSN_FORMAT_ARGS(sf->summary.end), sf->file);
 		}
@@ -186,7 +186,7 @@ judge_histories(Verify *v)
 				child->own_tli_from != expected :
 				child->summary.end > expected)
 				add_finding(v, "history", hf->file, true,
-							"says timeline %u began at %X/%X, but %s holds timeline %u from %X/%X on",
+							"It says timeline %u began at %X/%X, but %s holds timeline %u from %X/%X on.",
 							hf->tli, LSN_FORMAT_ARGS(last->end), child->file,
 							hf->tli, LSN_FORMAT_ARGS(child->own_tli_from));
 		}
@@ -203,7 +203,7 @@ judge_histories(Verify *v)
 					{
 						XLogFileName(name, hf->tli, switch_seg, v->seg_size);
 						add_finding(v, "gap", name, true,
-									"timeline %u begins in segment %s (switch point %X/%X), which is missing",
+									"Timeline %u begins in segment %s (switch point %X/%X), which is missing.",
 									hf->tli, name, LSN_FORMAT_ARGS(last->end));
 					}
 					break;
@@ -223,7 +223,7 @@ judge_histories(Verify *v)
 		{
 			TLHistoryFileName(name, sf->tli);
 			add_finding(v, "history", name, true,
-						"timeline %u has segments but no valid history file",
+						"Timeline %u has segments but no valid history file.",
 						sf->tli);
 		}
 	}
@@ -245,7 +245,7 @@ judge_segments(Verify *v)
 		if (sf->sysid != v->sysid)
 		{
 			add_finding(v, "foreign", sf->file, true,
-						"system identifier %llu differs from %llu (%s)",
+						"Its system identifier is %llu, but the archive's is %llu (%s).",
 						(unsigned long long) sf->sysid,
 						(unsigned long long) v->sysid, v->sysid_source);
 			sf->valid = false;
@@ -261,7 +261,7 @@ judge_segments(Verify *v)
 					used = o;
 			if (used != sf && !EQ_CRC32C(used->crc, sf->crc))
 				add_finding(v, "duplicate", sf->file, true,
-							"contents differ from %s, which the restore path uses",
+							"Its contents differ from %s, which the restore path uses.",
 							used->file);
 		}
 		if (sf->partial)
@@ -280,15 +280,15 @@ judge_segments(Verify *v)
 			/* whole sentences, which a translation can reorder */
 			if (full != NULL)
 				add_finding(v, "partial", sf->file, false,
-							"WAL of timeline %u up to %X/%X; the complete segment is present too",
+							"It holds WAL of timeline %u up to %X/%X; the complete segment is present too.",
 							sf->tli, LSN_FORMAT_ARGS(sf->summary.end));
 			else if (branched)
 				add_finding(v, "partial", sf->file, false,
-							"WAL of timeline %u up to %X/%X; the last segment of this timeline at a promotion (a newer timeline branched from it); not needed for replay",
+							"It holds WAL of timeline %u up to %X/%X, the last segment of this timeline at a promotion (a newer timeline branched from it), and is not needed for replay.",
 							sf->tli, LSN_FORMAT_ARGS(sf->summary.end));
 			else
 				add_finding(v, "partial", sf->file, false,
-							"WAL of timeline %u up to %X/%X; not yet complete: used by pg_standby only at smart failover",
+							"It holds WAL of timeline %u up to %X/%X and is not yet complete; pg_standby uses it only at smart failover.",
 							sf->tli, LSN_FORMAT_ARGS(sf->summary.end));
 		}
 	}
@@ -346,10 +346,10 @@ judge_backups(Verify *v)
 		if (!parse_backup_start(data, "START WAL LOCATION: ", &start, &tli,
 								&stop))
 			add_finding(v, "refused", v->backups[i], true,
-						"not a backup history file: no \"START WAL LOCATION\"");
+						"It is not a backup history file: it has no line \"START WAL LOCATION\".");
 		else
 			add_finding(v, "backup", v->backups[i], false,
-						"a base backup on timeline %u: consistent once WAL from %X/%X to %X/%X is replayed",
+						"A base backup on timeline %u is consistent once WAL from %X/%X to %X/%X is replayed.",
 						tli, LSN_FORMAT_ARGS(start), LSN_FORMAT_ARGS(stop));
 		pg_free(data);
 	}
@@ -384,7 +384,8 @@ resolve_from(Verify *v)
 	data = read_text_file(path, &len, problem, sizeof(problem));
 	if (data == NULL)
 	{
-		pg_log_error("%s", problem);
+		pg_log_error("could not read --from file \"%s\"", path);
+		pg_log_error_detail("%s", problem);
 		exit(EXIT_CONFIG_ERROR);
 	}
 	if (!parse_backup_start(data, "START WAL LOCATION: ", &v->from_lsn,
@@ -443,13 +444,13 @@ judge_from(Verify *v)
 			from_index = i;
 	if (v->seg_size == 0)
 	{
-		set_problem(answer, sizeof(answer), "the archive holds no valid segment");
+		set_problem(answer, sizeof(answer), "The archive holds no valid segment.");
 		goto cannot;
 	}
 	if (from_index < 0 || v->from_lsn >= path[from_index].end)
 	{
 		set_problem(answer, sizeof(answer),
-					"start %X/%X on timeline %u is not on the history of timeline %u, the newest in the archive",
+					"The start %X/%X on timeline %u is not on the history of timeline %u, the newest in the archive.",
 					LSN_FORMAT_ARGS(v->from_lsn), v->from_tli, target);
 		goto cannot;
 	}
@@ -476,7 +477,7 @@ judge_from(Verify *v)
 	if (!have_last)
 	{
 		XLogFileName(name, v->from_tli, start_seg, v->seg_size);
-		set_problem(answer, sizeof(answer), "the first segment needed, %s, is not in the archive", name);
+		set_problem(answer, sizeof(answer), "The first segment needed, %s, is not in the archive.", name);
 		goto cannot;
 	}
 
@@ -498,7 +499,7 @@ judge_from(Verify *v)
 		if (sf == NULL)
 		{
 			set_problem(answer, sizeof(answer),
-						"replay stops before %s: missing or refused", name);
+						"Replay stops before %s, which is missing or refused.", name);
 			goto cannot;
 		}
 		if (segno < last_seg && !sf->summary.continues &&
@@ -506,14 +507,14 @@ judge_from(Verify *v)
 			sf->summary.end < (segno + 1) * (uint64) v->seg_size)
 		{
 			set_problem(answer, sizeof(answer),
-						"replay stops at %X/%X in %s, where its WAL ends",
+						"Replay stops at %X/%X in %s, where its WAL ends.",
 						LSN_FORMAT_ARGS(sf->summary.end), name);
 			goto cannot;
 		}
 		if (segno == last_seg)
 		{
 			set_problem(answer, sizeof(answer),
-						"replay from %X/%X on timeline %u reaches %X/%X in %s, the end of the archive on timeline %u",
+						"Replay from %X/%X on timeline %u reaches %X/%X in %s, the end of the archive on timeline %u.",
 						LSN_FORMAT_ARGS(v->from_lsn), v->from_tli,
 						LSN_FORMAT_ARGS(sf->summary.end), name, target);
 			v->reaches_end = true;

@@ -77,13 +77,13 @@ read_slot(const Verify *v, ReadSlot *slot)
 	snprintf(path, sizeof(path), "%s/%s", v->archive_dir, sf->file);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) != 0)
-		set_problem(slot->problem, sizeof(slot->problem), "could not open file: %m");
+		set_problem(slot->problem, sizeof(slot->problem), "Could not open file: %m.");
 	else if (st.st_size < XLOG_BLCKSZ)
-		set_problem(slot->problem, sizeof(slot->problem), "file has %llu bytes",
+		set_problem(slot->problem, sizeof(slot->problem), "The file has only %llu bytes, less than a WAL page.",
 					(unsigned long long) st.st_size);
 	else if (st.st_size > WalSegMaxSize)
 		set_problem(slot->problem, sizeof(slot->problem),
-					"file has %llu bytes, more than any WAL segment",
+					"The file has %llu bytes, more than any WAL segment.",
 					(unsigned long long) st.st_size);
 	else
 	{

@@ -129,44 +129,44 @@ check_first_page(const SegmentExpectation *expect, const char *page,
 
 	if (len < SizeOfXLogLongPHD)
 	{
-		set_problem(problem, problem_size, "file is shorter than a WAL page header");
+		set_problem(problem, problem_size, "The file is shorter than a WAL page header.");
 		return false;
 	}
 	memcpy(&hdr, page, sizeof(hdr));
 
 	if (expect->page_magic != 0 && hdr.std.xlp_magic != expect->page_magic)
 	{
-		set_problem(problem, problem_size, "page magic 0x%04X differs from this server's 0x%04X",
+		set_problem(problem, problem_size, "The page magic number is 0x%04X, but this server's is 0x%04X.",
 					hdr.std.xlp_magic, expect->page_magic);
 		return false;
 	}
 	if (!page_magic_is_known(hdr.std.xlp_magic))
 	{
-		set_problem(problem, problem_size, "page magic 0x%04X is not that of any known PostgreSQL version",
+		set_problem(problem, problem_size, "The page magic number 0x%04X is not that of any known PostgreSQL version.",
 					hdr.std.xlp_magic);
 		return false;
 	}
 	if ((hdr.std.xlp_info & XLP_LONG_HEADER) == 0 ||
 		(hdr.std.xlp_info & ~XLP_ALL_FLAGS) != 0)
 	{
-		set_problem(problem, problem_size, "first page has invalid info bits 0x%04X",
+		set_problem(problem, problem_size, "The first page has invalid info bits 0x%04X.",
 					hdr.std.xlp_info);
 		return false;
 	}
 	if (!IsValidWalSegSize(hdr.xlp_seg_size))
 	{
-		set_problem(problem, problem_size, "header declares invalid segment size %u", hdr.xlp_seg_size);
+		set_problem(problem, problem_size, "The page header declares invalid segment size %u.", hdr.xlp_seg_size);
 		return false;
 	}
 	if (hdr.xlp_xlog_blcksz != XLOG_BLCKSZ)
 	{
-		set_problem(problem, problem_size, "header declares WAL block size %u, expected %u",
+		set_problem(problem, problem_size, "The page header declares WAL block size %u, but this server's is %u.",
 					hdr.xlp_xlog_blcksz, (unsigned) XLOG_BLCKSZ);
 		return false;
 	}
 	if (expect->seg >= XLogSegmentsPerXLogId(hdr.xlp_seg_size))
 	{
-		set_problem(problem, problem_size, "file name is not a valid segment for segment size %u",
+		set_problem(problem, problem_size, "The file name is not that of a segment for segment size %u.",
 					hdr.xlp_seg_size);
 		return false;
 	}
@@ -174,19 +174,19 @@ check_first_page(const SegmentExpectation *expect, const char *page,
 		(uint64) expect->seg * hdr.xlp_seg_size;
 	if (hdr.std.xlp_pageaddr != start)
 	{
-		set_problem(problem, problem_size, "page address %X/%X does not match the file name, expected %X/%X",
+		set_problem(problem, problem_size, "The page address is %X/%X, but the file name says %X/%X.",
 					LSN_FORMAT_ARGS(hdr.std.xlp_pageaddr), LSN_FORMAT_ARGS(start));
 		return false;
 	}
 	if (hdr.std.xlp_tli == 0 || hdr.std.xlp_tli > expect->tli)
 	{
-		set_problem(problem, problem_size, "page timeline %u is newer than timeline %u of the file name",
+		set_problem(problem, problem_size, "The page's timeline %u is newer than the file name's timeline %u.",
 					hdr.std.xlp_tli, expect->tli);
 		return false;
 	}
 	if (expect->sysid != 0 && hdr.xlp_sysid != expect->sysid)
 	{
-		set_problem(problem, problem_size, "system identifier %llu differs from this server's %llu",
+		set_problem(problem, problem_size, "The WAL file's system identifier is %llu, but this server's is %llu.",
 					(unsigned long long) hdr.xlp_sysid,
 					(unsigned long long) expect->sysid);
 		return false;
@@ -218,7 +218,7 @@ check_next_page(const SegmentExpectation *expect, uint32 seg_size,
 	}
 	if (*zero_seen)
 	{
-		set_problem(problem, problem_size, "data follows an all-zero page at offset %zu", offset);
+		set_problem(problem, problem_size, "Data follows an all-zero page at offset %zu.", offset);
 		return false;
 	}
 
@@ -231,7 +231,7 @@ check_next_page(const SegmentExpectation *expect, uint32 seg_size,
 		(hdr.xlp_info & (XLP_LONG_HEADER | ~XLP_ALL_FLAGS)) != 0 ||
 		hdr.xlp_tli < *last_tli || hdr.xlp_tli > expect->tli)
 	{
-		set_problem(problem, problem_size, "page header at offset %zu is not the next page of this segment",
+		set_problem(problem, problem_size, "The page header at offset %zu is not that of the next page of this segment.",
 					offset);
 		return false;
 	}
@@ -256,7 +256,7 @@ check_segment_contents(const SegmentExpectation *expect, const char *data,
 		return false;
 	if (len != seg_size)
 	{
-		set_problem(problem, problem_size, "file has %zu bytes, not the segment size %u", len, seg_size);
+		set_problem(problem, problem_size, "The file has %zu bytes, but the segment size is %u.", len, seg_size);
 		return false;
 	}
 	memcpy(&first, data, sizeof(first));
@@ -317,12 +317,12 @@ check_timeline_history(TimeLineID file_tli, const char *data, size_t len,
 		line[strcspn(line, "\n")] = '\0';
 		if (sscanf(line, "%u\t%X/%X", &tli, &hi, &lo) != 3)
 		{
-			set_problem(problem, problem_size, "line \"%s\" is not a timeline history entry", line);
+			set_problem(problem, problem_size, "Line \"%s\" is not a timeline history entry.", line);
 			return false;
 		}
 		if (have_entry && tli <= last_tli)
 		{
-			set_problem(problem, problem_size, "line \"%s\": timeline IDs must be in increasing sequence",
+			set_problem(problem, problem_size, "Line \"%s\" is out of order: timeline IDs must be in increasing sequence.",
 						line);
 			return false;
 		}
@@ -331,7 +331,7 @@ check_timeline_history(TimeLineID file_tli, const char *data, size_t len,
 	}
 	if (have_entry && last_tli >= file_tli)
 	{
-		set_problem(problem, problem_size, "timeline ID %u is not less than the file's own timeline %u",
+		set_problem(problem, problem_size, "Timeline ID %u is not less than the file's own timeline %u.",
 					last_tli, file_tli);
 		return false;
 	}
@@ -355,12 +355,12 @@ check_history_contents(WalFileKind kind, TimeLineID file_tli,
 
 	if (memchr(data, '\0', len) != NULL)
 	{
-		set_problem(problem, problem_size, "file contains a zero byte");
+		set_problem(problem, problem_size, "The file contains a zero byte.");
 		return false;
 	}
 	if (len < 20 || strncmp(data, "START WAL LOCATION: ", 20) != 0)
 	{
-		set_problem(problem, problem_size, "file does not start with \"START WAL LOCATION\"");
+		set_problem(problem, problem_size, "The file does not start with \"START WAL LOCATION\".");
 		return false;
 	}
 	return true;

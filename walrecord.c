@@ -121,7 +121,7 @@ check_rest_is_zero(RecordWalk *walk, uint32 from)
 		}
 		if (!is_zero(walk->segment + first, page_end - first))
 		{
-			PROBLEM(walk, "data after the end of WAL at %X/%X",
+			PROBLEM(walk, "There is data after the end of WAL at %X/%X.",
 					LSN_FORMAT_ARGS(walk->seg_start + offset));
 			return false;
 		}
@@ -143,15 +143,21 @@ check_record_header(RecordWalk *walk)
 	memcpy(&rec, walk->header, SizeOfXLogRecord);
 	if (!RmgrIdIsValid(rec.xl_rmid))
 	{
-		PROBLEM(walk, "invalid resource manager ID %u at %X/%X",
-				rec.xl_rmid, LSN_FORMAT_ARGS(walk->start));
+		PROBLEM(walk, "The record at %X/%X has invalid resource manager ID %u.",
+				LSN_FORMAT_ARGS(walk->start), rec.xl_rmid);
 		return false;
 	}
-	if (walk->prev != InvalidXLogRecPtr ?
-		rec.xl_prev != walk->prev : rec.xl_prev >= walk->seg_start)
+	if (walk->prev != InvalidXLogRecPtr && rec.xl_prev != walk->prev)
 	{
-		PROBLEM(walk, "record with incorrect prev-link %X/%X at %X/%X",
-				LSN_FORMAT_ARGS(rec.xl_prev), LSN_FORMAT_ARGS(walk->start));
+		PROBLEM(walk, "The record at %X/%X has prev-link %X/%X, but the record before it is at %X/%X.",
+				LSN_FORMAT_ARGS(walk->start), LSN_FORMAT_ARGS(rec.xl_prev),
+				LSN_FORMAT_ARGS(walk->prev));
+		return false;
+	}
+	if (walk->prev == InvalidXLogRecPtr && rec.xl_prev >= walk->seg_start)
+	{
+		PROBLEM(walk, "The record at %X/%X has prev-link %X/%X, but the first record that begins in a segment must link into an earlier segment.",
+				LSN_FORMAT_ARGS(walk->start), LSN_FORMAT_ARGS(rec.xl_prev));
 		return false;
 	}
 	return true;
@@ -200,7 +206,7 @@ finish_record(RecordWalk *walk, uint32 end)
 	FIN_CRC32C(walk->crc);
 	if (!EQ_CRC32C(walk->crc, rec.xl_crc))
 	{
-		PROBLEM(walk, "incorrect resource manager data checksum in record at %X/%X",
+		PROBLEM(walk, "The record at %X/%X has an incorrect resource manager data checksum.",
 				LSN_FORMAT_ARGS(walk->start));
 		return false;
 	}
@@ -232,7 +238,7 @@ begin_record(RecordWalk *walk, uint32 offset, bool *ended)
 	walk->start = walk->seg_start + offset;
 	if (total < SizeOfXLogRecord || total > MAX_RECORD_SIZE)
 	{
-		PROBLEM(walk, "invalid record length at %X/%X: got %u",
+		PROBLEM(walk, "The record at %X/%X has invalid length %u.",
 				LSN_FORMAT_ARGS(walk->start), total);
 		return false;
 	}
@@ -277,15 +283,15 @@ continue_record(RecordWalk *walk, uint32 page_offset,
 			*ended = true;
 			return check_rest_is_zero(walk, page_offset) ? page_offset : 0;
 		}
-		PROBLEM(walk, "there is no contrecord flag at %X/%X",
+		PROBLEM(walk, "The page at %X/%X has no contrecord flag, but a record continues onto it.",
 				LSN_FORMAT_ARGS(walk->seg_start + page_offset));
 		return 0;
 	}
 	if (hdr->xlp_rem_len == 0 || hdr->xlp_rem_len != remaining)
 	{
-		PROBLEM(walk, "invalid contrecord length %u (expected %u) at %X/%X",
-				hdr->xlp_rem_len, remaining,
-				LSN_FORMAT_ARGS(walk->seg_start + page_offset));
+		PROBLEM(walk, "The page at %X/%X has contrecord length %u, but %u bytes of the record remain.",
+				LSN_FORMAT_ARGS(walk->seg_start + page_offset),
+				hdr->xlp_rem_len, remaining);
 		return 0;
 	}
 	len = Min(remaining, XLOG_BLCKSZ - header_size);
@@ -342,7 +348,7 @@ walk_page(RecordWalk *walk, uint32 page_offset, bool *ended)
 	{
 		if (hdr.xlp_info & XLP_FIRST_IS_CONTRECORD)
 		{
-			PROBLEM(walk, "contrecord flag without a record to continue at %X/%X",
+			PROBLEM(walk, "The page at %X/%X has a contrecord flag, but no record continues onto it.",
 					LSN_FORMAT_ARGS(walk->seg_start + page_offset));
 			return false;
 		}

@@ -185,7 +185,8 @@ for my $name ('0000000100000000000000F0', '00000002.history',
 }
 
 # A refusal: exit status 1, an error line naming the file and a detail line
-# with the reason, nothing created.
+# with the reason as a sentence (capitalized, ending with a period), nothing
+# created.
 sub refused_ok
 {
 	my ($cwd, $dir, $name, $reason, $test_name) = @_;
@@ -196,7 +197,7 @@ sub refused_ok
 	is($status, 1, "$test_name: exit status 1");
 	like(
 		$stderr,
-		qr/^pg_standby: error: [^\n]*"\Q$dir\/$name\E"\npg_standby: detail: [^\n]*$reason[^\n]*$/m,
+		qr/^pg_standby: error: [^\n]*"\Q$dir\/$name\E"\npg_standby: detail: (?=[A-Z])[^\n]*$reason[^\n]*(?<=\.)$/m,
 		"$test_name: error names the file, detail the reason");
 	is(scalar(() = $stderr =~ /\n/g), 2, "$test_name: two lines");
 	is(listing($out), '', "$test_name: nothing created");
@@ -257,54 +258,56 @@ foreach my $case (sort keys %accepted_history)
 # What the server refuses (FATAL) is refused, with the server's reason.
 refused_ok($pgdata, bad_file('00000003.history', "garbage\n"),
 	'00000003.history',
-	qr/\bline "garbage"/,
+	qr/\bLine "garbage" is not a timeline history entry\./,
 	'history file with a garbage line');
 refused_ok($pgdata, bad_file('00000003.history', "  1\n"),
 	'00000003.history',
-	qr/\bline "  1"/,
+	qr/\bLine "  1" is not a timeline history entry\./,
 	'history file without a switchpoint');
 refused_ok($pgdata,
 	bad_file('00000003.history', "1\t0/3000000\tx\n1\t0/4000000\ty\n"),
 	'00000003.history',
-	qr/\bline "1\t0\/4000000\ty": timeline IDs must be in increasing sequence/,
+	qr/\bLine "1\t0\/4000000\ty" is out of order: timeline IDs must be in increasing sequence\./,
 	'history file with timelines out of order');
 refused_ok($pgdata,
 	bad_file('00000003.history', "1\t0/3000000\tx\n3\t0/4000000\ty\n"),
 	'00000003.history',
-	qr/\btimeline ID 3 is not less than the file's own timeline 3/,
+	qr/\bTimeline ID 3 is not less than the file's own timeline 3\./,
 	'history file naming its own timeline');
 refused_ok($pgdata, bad_file($backup_history, "garbage\n"),
 	$backup_history,
-	qr/\bSTART WAL LOCATION\b/,
+	qr/\bThe file does not start with "START WAL LOCATION"\./,
 	'malformed backup history file');
 
 # Another segment's contents under this name.
 refused_ok($pgdata, bad_file($segments[2], $wal), $segments[2],
-	qr/page\ address\ \Q@{[segment_lsn($seg)]}\E\b[^\n]*
-	   \Q@{[segment_lsn($segments[2])]}\E\b/x,
+	qr/\bThe\ page\ address\ is\ \Q@{[segment_lsn($seg)]}\E,
+	   \ but\ the\ file\ name\ says\ \Q@{[segment_lsn($segments[2])]}\E\./x,
 	'renamed segment');
 
 # Truncated: shorter than a page, and short of the segment size.
 refused_ok($pgdata, bad_file($seg, substr($wal, 0, 100)), $seg,
-	qr/\b100\b/, 'segment truncated to 100 bytes');
+	qr/\bThe file has only 100 bytes so far\./,
+	'segment truncated to 100 bytes');
 refused_ok($pgdata, bad_file($seg, substr($wal, 0, 3 * 8192)), $seg,
-	qr/\b24576\b[^\n]*\b$seg_size\b/, 'segment truncated to 3 pages');
+	qr/\bThe file has 24576 of its $seg_size bytes so far\./,
+	'segment truncated to 3 pages');
 
 # Longer than the segment size.
 refused_ok($pgdata, bad_file($seg, $wal . ("\0" x 8192)), $seg,
-	qr/\b@{[$seg_size + 8192]} bytes\b[^\n]*\bsegment size $seg_size\b/,
+	qr/\bThe file has @{[$seg_size + 8192]} bytes, but the segment size is $seg_size\./,
 	'segment with a page too many');
 
 # Garbage of the right size.
 refused_ok($pgdata, bad_file($seg, 'garbage!' x ($seg_size / 8)), $seg,
-	qr/\bpage magic 0x6167\b/,
+	qr/\bThe page magic number is 0x6167, but this server's is 0x[0-9A-F]{4}\./,
 	'garbage of segment size');
 
 # A page timeline newer than the file name's.
 my $newer_tli = $wal;
 substr($newer_tli, 4, 4, pack('V', 2));
 refused_ok($pgdata, bad_file($seg, $newer_tli), $seg,
-	qr/\btimeline 2\b[^\n]*\btimeline 1\b/,
+	qr/\bThe page's timeline 2 is newer than the file name's timeline 1\./,
 	'page timeline newer than the file name');
 
 # Another cluster's segment, under a name this cluster uses too.
@@ -313,11 +316,11 @@ mkdir $other_dir;
 write_file("$other_dir/$segments[0]",
 	slurp_file($other->data_dir . "/pg_wal/$segments[0]"));
 refused_ok($pgdata, $other_dir, $segments[0],
-	qr/\bsystem identifier $other_sysid\b[^\n]*\b$primary_sysid\b/,
+	qr/\bThe WAL file's system identifier is $other_sysid, but this server's is $primary_sysid\./,
 	'segment of another cluster');
 # ... and this cluster's segment, for the other cluster.
 refused_ok($other->data_dir, $archive, $seg,
-	qr/\bsystem identifier $primary_sysid\b[^\n]*\b$other_sysid\b/,
+	qr/\bThe WAL file's system identifier is $primary_sysid, but this server's is $other_sysid\./,
 	'segment for another cluster');
 
 # Damage inside: a page header that does not follow, and data after an
@@ -333,26 +336,26 @@ my $bad_header = $wal;
 substr($bad_header, $mid * 8192 + 9, 1) =
   chr(ord(substr($bad_header, $mid * 8192 + 9, 1)) ^ 0x40);
 refused_ok($pgdata, bad_file($seg, $bad_header), $seg,
-	qr/\bpage header at offset @{[$mid * 8192]}\b/,
+	qr/\bThe page header at offset @{[$mid * 8192]} is not that of the next page of this segment\./,
 	'page address wrong in the middle');
 
 my $zeroed = $wal;
 substr($zeroed, $mid * 8192, 8192, "\0" x 8192);
 refused_ok($pgdata, bad_file($seg, $zeroed), $seg,
-	qr/\ball-zero page\b[^\n]*\boffset @{[($mid + 1) * 8192]}\b/,
+	qr/\bData follows an all-zero page at offset @{[($mid + 1) * 8192]}\./,
 	'data after an all-zero page');
 
 # A directory, and a link to a file that is not WAL.
 my $dir_case = "$tempdir/bad_directory";
 make_path("$dir_case/$seg");
 refused_ok($pgdata, $dir_case, $seg,
-	qr/\bnot a regular file\b/,
+	qr/\bFile "\Q$dir_case\/$seg\E" is not a regular file\./,
 	'directory with a segment name');
 my $passwd_case = "$tempdir/bad_passwd";
 mkdir $passwd_case;
 symlink('/etc/passwd', "$passwd_case/$seg") or die "could not symlink: $!";
 my $passwd_size = -s '/etc/passwd';
-refused_ok($pgdata, $passwd_case, $seg, qr/\b$passwd_size\b/,
+refused_ok($pgdata, $passwd_case, $seg, qr/\bThe file has (?:only )?$passwd_size\b/,
 	'symlink to /etc/passwd');
 
 # An archive path with spaces, quotes and shell syntax: used as a path,
@@ -392,13 +395,15 @@ SKIP:
 		$stderr,
 		qr/^pg_standby:\ error:\ [^\n]*"\Q$archive\/$seg\E"[^\n]*
 		   \battempt\ 1\ of\ 2\b[^\n]*\n
-		   pg_standby:\ detail:\ [^\n]*:\ Permission\ denied$/mx,
+		   pg_standby:\ detail:\ Could\ not\ create\ file\ "\Q$ro\/restored.pg_standby.tmp\E":
+		   \ Permission\ denied\.$/mx,
 		'unwritable restore directory: first attempt reported');
 	like(
 		$stderr,
 		qr/^pg_standby:\ error:\ [^\n]*"\Q$archive\/$seg\E"[^\n]*
 		   \battempt\ 2\ of\ 2\b[^\n]*\n
-		   pg_standby:\ detail:\ [^\n]*:\ Permission\ denied$/mx,
+		   pg_standby:\ detail:\ Could\ not\ create\ file\ "\Q$ro\/restored.pg_standby.tmp\E":
+		   \ Permission\ denied\.$/mx,
 		'unwritable restore directory: retried once');
 	like($stderr, qr/^pg_standby: error: giving up/m,
 		'unwritable restore directory: gives up');
@@ -452,7 +457,7 @@ SKIP:
 		'11', $locked, $seg, "$xlog/RECOVERYXLOG");
 	is($status, 1, 'unreadable segment: waited for until -w');
 	my @reports = $stderr =~
-	  /^pg_standby: error: could not restore file "\Q$locked\/$seg\E"\npg_standby: detail: [^\n]*Permission denied$/mg;
+	  /^pg_standby: error: could not restore file "\Q$locked\/$seg\E"\npg_standby: detail: Could not [^\n]*: Permission denied\.$/mg;
 	is(scalar @reports, 2, 'unreadable segment: reported again while it lasts');
 	like(
 		$stderr,

@@ -277,7 +277,7 @@ sub incomplete_regex
 {
 	my ($archive, $segment, $size) = @_;
 	return
-	  qr/waiting for "\Q$archive\/$segment\E": file has $size of \d+ bytes so far/;
+	  qr/waiting for "\Q$archive\/$segment\E"\n[^\n]*detail: The file has $size of its \d+ bytes so far\./;
 }
 
 # Ending recovery shows in the log as one of these.

@@ -372,7 +372,7 @@ sub wait_for_another_look
 {
 	my ($segment, $bytes, $offset) = @_;
 	$standby->wait_for_log(
-		qr/waiting for "\Q$archive\/$segment\E": file has $bytes (?:of \d+ )?bytes so far/,
+		qr/waiting for "\Q$archive\/$segment\E"\n[^\n]*detail: The file has (?:only $bytes|$bytes of its \d+) bytes so far\./,
 		$offset);
 	return;
 }
@@ -426,7 +426,7 @@ sub check_refused_then_replayed
 
 	place_data("$archive/$segment", read_binary("$archive_keep/$other"));
 	$standby->wait_for_log(
-		cannot_restore_regex($segment, qr/page address .* does not match the file name/),
+		cannot_restore_regex($segment, qr/The page address is [0-9A-F]+\/[0-9A-F]+, but the file name says [0-9A-F]+\/[0-9A-F]+\./),
 		$offset);
 	check_refused_then_replayed("$other renamed to $segment", $pid, $n,
 		$segment, $data, $offset);
@@ -480,7 +480,7 @@ sub check_refused_then_replayed
 		substr($data, 0, 8192) . substr($garbage, 8192));
 	$standby->wait_for_log(
 		cannot_restore_regex($segment,
-			qr/page header at offset 8192 is not the next page of this segment/),
+			qr/The page header at offset 8192 is not that of the next page of this segment\./),
 		$offset2);
 	is(count_matches(log_since($standby, $offset), cannot_restore_regex($segment)),
 		2, 'garbage: one error for each of the two wrong files');
@@ -518,7 +518,7 @@ sub check_refused_then_replayed
 
 	place_data("$archive/$segment", $foreign);
 	$standby->wait_for_log(
-		cannot_restore_regex($segment, qr/system identifier \d+ differs/),
+		cannot_restore_regex($segment, qr/The WAL file's system identifier is \d+, but this server's is \d+\./),
 		$offset);
 	check_refused_then_replayed('other cluster', $pid, $n, $segment, $data,
 		$offset);
@@ -537,7 +537,7 @@ sub check_refused_then_replayed
 	ok(defined $pid, 'archive away: pg_standby waits');
 	rename($archive, $away) or die "could not rename \"$archive\": $!";
 	my $missing_regex = cannot_restore_regex($segment,
-		qr/could not access archive directory "\Q$archive\E": No such file or directory/
+		qr/Could not access archive directory "\Q$archive\E": No such file or directory\./
 	);
 	$standby->wait_for_log($missing_regex, $offset);
 
@@ -570,7 +570,7 @@ sub check_refused_then_replayed
 	my $attempt_regex = sub {
 		my ($k) = @_;
 		return
-		  qr/could not restore file "\Q$archive\/$segment\E" \(attempt $k of 101\)\npg_standby: detail: could not create file "pg_wal\/RECOVERYXLOG\.pg_standby\.tmp": Permission denied/;
+		  qr/could not restore file "\Q$archive\/$segment\E" \(attempt $k of 101\)\npg_standby: detail: Could not create file "pg_wal\/RECOVERYXLOG\.pg_standby\.tmp": Permission denied\./;
 	};
 
 	my $pid = waiting_pg_standby($segment);

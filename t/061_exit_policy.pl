@@ -105,7 +105,7 @@ for (my $kb = $runs_at; $kb <= $runs_at + 24 * 1024; $kb += 256)
 	my @left = glob("$datadir/pg_wal/*.tmp");
 
 	$exits_1++ if $status == 1;
-	if ($stderr =~ /out of memory|Cannot allocate memory/)
+	if ($stderr =~ /\b[Oo]ut of memory\b|Cannot allocate memory/)
 	{
 		$oom_runs++;
 		if ($status != 255 || @left)

@@ -118,7 +118,7 @@ substr($damaged, $flip_offset, 1) = chr(ord(substr($damaged, $flip_offset, 1)) ^
 ###########################################################################
 my $offset = log_position($standby);
 place_data("$archive/$segment", $damaged);
-my $refusal = qr/pg_standby: error: could not restore file "\Q$archive\/$segment\E"\npg_standby: detail: incorrect resource manager data checksum in record at \Q$flip_lsn\E/;
+my $refusal = qr/pg_standby: error: could not restore file "\Q$archive\/$segment\E"\npg_standby: detail: The record at \Q$flip_lsn\E has an incorrect resource manager data checksum\./;
 ok($standby->wait_for_log($refusal, $offset),
 	'archive recovery: the flipped bit is refused, naming file and record');
 is($standby->safe_psql('postgres', 'SELECT pg_is_in_recovery()'),
@@ -188,9 +188,9 @@ sub gzip_data
 restored('plain', $segment, $intact);
 restored('gzip', "$segment.gz", gzip_data($intact));
 refused('plain, flipped bit', $segment, $damaged,
-	qr/incorrect resource manager data checksum in record at \Q$flip_lsn\E/);
+	qr/The record at \Q$flip_lsn\E has an incorrect resource manager data checksum\./);
 refused('gzip, flipped bit', "$segment.gz", gzip_data($damaged),
-	qr/incorrect resource manager data checksum/);
+	qr/The record at [0-9A-F]+\/[0-9A-F]+ has an incorrect resource manager data checksum\./);
 
 # A .partial file is used at smart failover only, by the server's
 # restore_command: run as the server does, in a data directory in archive
@@ -224,7 +224,7 @@ refused('gzip, flipped bit', "$segment.gz", gzip_data($damaged),
 		{
 			is($status, 1, '.partial, flipped bit: failover without it');
 			like($stderr,
-				qr/could not restore file "\Q$direct\/$segment.partial\E"\npg_standby: detail: incorrect resource manager data checksum/,
+				qr/could not restore file "\Q$direct\/$segment.partial\E"\npg_standby: detail: The record at [0-9A-F]+\/[0-9A-F]+ has an incorrect resource manager data checksum\./,
 				'.partial, flipped bit: refused with the reason');
 			ok(!-e $xlog, '.partial, flipped bit: nothing written');
 		}
@@ -241,7 +241,23 @@ refused('gzip, flipped bit', "$segment.gz", gzip_data($damaged),
 	substr($broken, $record + 8, 1) =
 	  chr(ord(substr($broken, $record + 8, 1)) ^ 0x08);
 	refused('wrong prev-link', $segment, $broken,
-		qr/record with incorrect prev-link [0-9A-F]+\/[0-9A-F]+ at /);
+		qr/The record at [0-9A-F]+\/[0-9A-F]+ has prev-link [0-9A-F]+\/[0-9A-F]+, but the record before it is at [0-9A-F]+\/[0-9A-F]+\./);
+}
+
+# The first record that begins in the segment links into an earlier
+# segment: point it at itself.
+{
+	my ($info, $rem_len) = unpack('x2 S x12 L', substr($intact, 0, 40));
+	my $record = 40 + (($info & 1) ? (($rem_len + 7) & ~7) : 0);
+	cmp_ok($record, '<', 8192 - 24,
+		'the first record that begins in the segment is on its first page');
+	my $lsn = hex(substr($segment, 8, 8)) * 2**32 +
+	  hex(substr($segment, 16, 8)) * $seg_size + $record;
+	my $lsn_text = sprintf('%X/%X', int($lsn / 2**32), $lsn % 2**32);
+	my $broken = $intact;
+	substr($broken, $record + 8, 8) = pack('Q<', $lsn);
+	refused('first prev-link inside the segment', $segment, $broken,
+		qr/The record at \Q$lsn_text\E has prev-link \Q$lsn_text\E, but the first record that begins in a segment must link into an earlier segment\./);
 }
 
 # The segment ended with pg_switch_wal(): what follows on the switch
@@ -253,7 +269,7 @@ refused('gzip, flipped bit', "$segment.gz", gzip_data($damaged),
 	my $broken = $intact;
 	substr($broken, $switch + 24 + 16, 1) = 'x';
 	refused('data after XLOG_SWITCH', $segment, $broken,
-		qr/data after the end of WAL at /);
+		qr/There is data after the end of WAL at [0-9A-F]+\/[0-9A-F]+\./);
 }
 
 done_testing();

@@ -123,9 +123,9 @@ like($out, qr/^no problems found$/m, 'clean archive: no problems found');
 like($out, qr/^timeline 1:\n  present: 000000010000000000000001 - /m,
 	'clean archive: timeline 1 listed');
 like($out, qr/^timeline 3:\n  present: /m, 'clean archive: timeline 3 listed');
-like($out, qr/^partial: 00000001[0-9A-F]{16}\.partial: WAL of timeline 1 up to [0-9A-F]+\/[0-9A-F]+; the last segment of this timeline at a promotion/m,
+like($out, qr/^partial: 00000001[0-9A-F]{16}\.partial: It holds WAL of timeline 1 up to [0-9A-F]+\/[0-9A-F]+, the last segment of this timeline at a promotion \(a newer timeline branched from it\), and is not needed for replay\.$/m,
 	'clean archive: the .partial of timeline 1 is explained');
-like($out, qr/^backup: [0-9A-F]{24}\.[0-9A-F]{8}\.backup: a base backup on timeline 1/m,
+like($out, qr/^backup: [0-9A-F]{24}\.[0-9A-F]{8}\.backup: A base backup on timeline 1 is consistent once WAL from [0-9A-F]+\/[0-9A-F]+ to [0-9A-F]+\/[0-9A-F]+ is replayed\.$/m,
 	'clean archive: the backup history file is explained');
 is($err, '', 'clean archive: nothing on stderr (no terminal, no progress)');
 
@@ -141,7 +141,7 @@ ok((grep { $_->{kind} eq 'partial' && !$_->{problem} } @{ $report->{findings} })
 
 ($status, $out) = verify($archive, '--from', $backup_label);
 is($status, 0, '--from backup_label: exit 0');
-like($out, qr/^from \Q$backup_label\E: yes: replay from [0-9A-F\/]+ on timeline 1 reaches [0-9A-F\/]+ in 00000003[0-9A-F]{16}, the end of the archive on timeline 3$/m,
+like($out, qr/^from \Q$backup_label\E: yes: Replay from [0-9A-F\/]+ on timeline 1 reaches [0-9A-F\/]+ in 00000003[0-9A-F]{16}, the end of the archive on timeline 3\.$/m,
 	'--from backup_label: replay reaches the end on timeline 3');
 my ($backup_file) = sort grep { /\.backup$/ } @files;
 ($status, $out) = verify($archive, "--from=$backup_file");
@@ -179,11 +179,11 @@ my @tl3 = grep { /^00000003/ } @segments;
 	unlink "$dir/$missing";
 	($status, $out) = verify($dir);
 	is($status, 2, 'gap: exit 2');
-	like($out, qr/^gap: \Q$missing\E: timeline 2: segments \Q$missing\E to \Q$missing\E are missing$/m,
+	like($out, qr/^gap: \Q$missing\E: Segments \Q$missing\E to \Q$missing\E of timeline 2 are missing\.$/m,
 		'gap: the missing segment is named');
 	($status, $out) = verify($dir, '--from', $backup_label);
 	is($status, 3, 'gap: --from exits 3');
-	like($out, qr/^from .*: no: replay stops before \Q$missing\E: missing or refused$/m,
+	like($out, qr/^from .*: no: Replay stops before \Q$missing\E, which is missing or refused\.$/m,
 		'gap: --from says where replay stops');
 	($status, $out) = verify($dir, '--from', $tl3[0]);
 	is($status, 2, 'gap: --from after the gap reaches the end (problems elsewhere: 2)');
@@ -206,10 +206,10 @@ my @tl3 = grep { /^00000003/ } @segments;
 	$other->stop;
 	($status, $out) = verify($dir);
 	is($status, 2, 'foreign segment: exit 2');
-	like($out, qr/^foreign: \Q$name\E: system identifier \d+ differs from \d+ \(from the first valid segment\)$/m,
+	like($out, qr/^foreign: \Q$name\E: Its system identifier is \d+, but the archive's is \d+ \(from the first valid segment\)\.$/m,
 		'foreign segment: named, with both system identifiers');
 	($status, $out) = verify($dir, '-D', $c->data_dir);
-	like($out, qr/^foreign: \Q$name\E: .*\(from the data directory\)$/m,
+	like($out, qr/^foreign: \Q$name\E: .*\(from the data directory\)\.$/m,
 		'foreign segment: -D compares with the cluster');
 }
 
@@ -226,7 +226,7 @@ my @tl3 = grep { /^00000003/ } @segments;
 	copy("$fork/$forked", "$dir/$forked") or die "could not copy $forked: $!";
 	($status, $out) = verify($dir);
 	is($status, 2, 'fork: exit 2');
-	like($out, qr/^fork: \Q$forked\E: timeline 1 goes on after [0-9A-F\/]+, where timeline 2 branched from it \(00000002\.history\)$/m,
+	like($out, qr/^fork: \Q$forked\E: Timeline 1 goes on after [0-9A-F\/]+, where timeline 2 branched from it \(00000002\.history\)\.$/m,
 		'fork: the segment written after the branch is named');
 }
 
@@ -245,9 +245,9 @@ my @tl3 = grep { /^00000003/ } @segments;
 	append_to_file("$dir/00000002.history", $history);
 	($status, $out) = verify($dir);
 	is($status, 2, 'wrong switch point: exit 2');
-	like($out, qr/^history: 00000002\.history: says timeline 2 began at \Q$wrong_text\E, but 00000002[0-9A-F]{16} holds timeline 2 from [0-9A-F\/]+ on$/m,
+	like($out, qr/^history: 00000002\.history: It says timeline 2 began at \Q$wrong_text\E, but 00000002[0-9A-F]{16} holds timeline 2 from [0-9A-F\/]+ on\.$/m,
 		'wrong switch point: the history file and the segment are named');
-	like($out, qr/^history: 00000003\.history: contradicts 00000002\.history about timeline 1$/m,
+	like($out, qr/^history: 00000003\.history: It contradicts 00000002\.history about timeline 1\.$/m,
 		'wrong switch point: the history files contradict each other');
 }
 
@@ -259,7 +259,7 @@ my @tl3 = grep { /^00000003/ } @segments;
 	truncate("$dir/$name.gz", (-s "$dir/$name.gz") / 2) or die "truncate: $!";
 	($status, $out) = verify($dir);
 	is($status, 2, 'truncated .gz: exit 2');
-	like($out, qr/^refused: \Q$name\E\.gz: compressed data ends after \d+ bytes: truncated, or still being written$/m,
+	like($out, qr/^refused: \Q$name\E\.gz: The compressed data ends after \d+ bytes: the file is truncated, or still being written\.$/m,
 		'truncated .gz: refused, named');
 }
 
@@ -276,7 +276,7 @@ my @tl3 = grep { /^00000003/ } @segments;
 	close $fh;
 	($status, $out) = verify($dir);
 	is($status, 2, 'flipped bit: exit 2');
-	like($out, qr/^refused: \Q$name\E: incorrect resource manager data checksum in record at \Q$lsn\E$/m,
+	like($out, qr/^refused: \Q$name\E: The record at \Q$lsn\E has an incorrect resource manager data checksum\.$/m,
 		'flipped bit: refused, naming the record');
 }
 
@@ -293,7 +293,7 @@ my @tl3 = grep { /^00000003/ } @segments;
 		skip 'root reads files of mode 000', 1 if $> == 0;
 		chmod 0000, "$dir/$unreadable" or die "chmod: $!";
 		($status, $out) = verify($dir);
-		like($out, qr/^refused: \Q$unreadable\E: could not open file: Permission denied$/m,
+		like($out, qr/^refused: \Q$unreadable\E: Could not open file: Permission denied\.$/m,
 			'reader: an unreadable segment is refused, named');
 		chmod 0600, "$dir/$unreadable" or die "chmod: $!";
 	}
@@ -308,9 +308,9 @@ my @tl3 = grep { /^00000003/ } @segments;
 	close $fh;
 	($status, $out) = verify($dir);
 	is($status, 2, 'reader: exit 2');
-	like($out, qr/^refused: \Q$cut\E: file has 100 bytes$/m,
+	like($out, qr/^refused: \Q$cut\E: The file has only 100 bytes, less than a WAL page\.$/m,
 		'reader: a segment cut to 100 bytes is refused, named');
-	like($out, qr/^refused: \Q$damaged\E: incorrect resource manager data checksum in record at \Q$lsn\E$/m,
+	like($out, qr/^refused: \Q$damaged\E: The record at \Q$lsn\E has an incorrect resource manager data checksum\.$/m,
 		'reader: the flipped bit after them is found');
 	is(scalar(() = $out =~ /^refused: /mg), 2,
 		'reader: no other file refused (the .gz between them is valid)');
@@ -324,5 +324,9 @@ like($err, qr/invalid output format "xml"/, 'bad --format: said so');
 is($status, 254, 'missing archive: exit 254');
 ($status, $out, $err) = verify($archive, '--from', "$tempdir/nonexistent");
 is($status, 254, '--from a missing file: exit 254');
+like(
+	$err,
+	qr/^pg_standby: error: could not read --from file "\Q$tempdir\/nonexistent\E"\npg_standby: detail: Could not open file "\Q$tempdir\/nonexistent\E": No such file or directory\.$/m,
+	'--from a missing file: an error naming it, the reason as its detail');
 
 done_testing();

@@ -85,7 +85,7 @@ for my $fault (
 
 like(
 	$standby->log_contents,
-	qr/error: could not restore file "\Q$mnt\E[^\n]*"\n[^\n]*detail: [^\n]*: (Input\/output error|Transport endpoint is not connected)\n[^\n]*hint: [^\n]*does not answer/,
+	qr/error: could not restore file "\Q$mnt\E[^\n]*"\n[^\n]*detail: Could not [^\n]*: (Input\/output error|Transport endpoint is not connected)\.\n[^\n]*hint: [^\n]*does not answer/,
 	'the dead mount is reported with a hint');
 
 fail_over_for_good(
