@@ -108,6 +108,19 @@ ok((grep { /^00000002\.history$/ } @files)
 	  && (grep { /\.backup$/ } @files),
 	'the archive has two timeline switches, .partial and .backup files');
 
+# Flip the lowest bit of the byte at $offset in file $path.
+sub flip_bit
+{
+	my ($path, $offset) = @_;
+	open(my $fh, '+<:raw', $path) or die "could not open \"$path\": $!";
+	seek($fh, $offset, 0);
+	read($fh, my $byte, 1);
+	seek($fh, $offset, 0);
+	print $fh chr(ord($byte) ^ 0x01);
+	close $fh;
+	return;
+}
+
 sub verify
 {
 	my (@args) = @_;
@@ -268,12 +281,7 @@ my @tl3 = grep { /^00000003/ } @segments;
 	my $dir = archive_copy();
 	my $name = $tl2[0];
 	my ($lsn, $offset) = record_to_damage("$dir/$name");
-	open(my $fh, '+<:raw', "$dir/$name") or die "open: $!";
-	seek($fh, $offset, 0);
-	read($fh, my $byte, 1);
-	seek($fh, $offset, 0);
-	print $fh chr(ord($byte) ^ 0x01);
-	close $fh;
+	flip_bit("$dir/$name", $offset);
 	($status, $out) = verify($dir);
 	is($status, 2, 'flipped bit: exit 2');
 	like($out, qr/^refused: \Q$name\E: The record at \Q$lsn\E has an incorrect resource manager data checksum\.$/m,
@@ -300,12 +308,7 @@ my @tl3 = grep { /^00000003/ } @segments;
 	truncate("$dir/$cut", 100) or die "truncate: $!";
 	system('gzip', "$dir/$compressed") == 0 or die 'gzip failed';
 	my ($lsn, $offset) = record_to_damage("$dir/$damaged");
-	open(my $fh, '+<:raw', "$dir/$damaged") or die "open: $!";
-	seek($fh, $offset, 0);
-	read($fh, my $byte, 1);
-	seek($fh, $offset, 0);
-	print $fh chr(ord($byte) ^ 0x01);
-	close $fh;
+	flip_bit("$dir/$damaged", $offset);
 	($status, $out) = verify($dir);
 	is($status, 2, 'reader: exit 2');
 	like($out, qr/^refused: \Q$cut\E: The file has only 100 bytes, less than a WAL page\.$/m,
