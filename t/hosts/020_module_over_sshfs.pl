@@ -77,7 +77,7 @@ $rows = add_rows($primary, 1);
 ok( defined wait_for(
 		sub {
 			$standby->log_contents =~
-			  /Permission denied\n[^\n]*hint: [^\n]*owned by user "root" with mode 0600/;
+			  /Permission denied\.\n[^\n]*hint: [^\n]*owned by user "root" with mode 0600/;
 		},
 		60),
 	'written as root: the standby says who owns the file, with its mode');
