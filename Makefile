@@ -22,8 +22,8 @@ OBJS = \
 	serverconf.o \
 	trigger.o \
 	verify.o \
+	verify_check.o \
 	verify_judge.o \
-	verify_read.o \
 	verify_report.o \
 	wait.o \
 	walfile.o \
@@ -110,8 +110,8 @@ else
 include $(top_srcdir)/contrib/contrib-global.mk
 endif
 
-# pg_standby --verify reads the next segment in a second thread
-# (verify_read.c), as pgbench runs its clients in threads.
+# pg_standby --verify checks several segments at a time in threads
+# (verify_check.c), as pgbench runs its clients in threads.
 override CFLAGS += $(PTHREAD_CFLAGS)
 LIBS += $(PTHREAD_LIBS)
 

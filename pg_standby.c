@@ -136,6 +136,7 @@ usage(void)
 	printf(_("      --format=FORMAT      report as \"text\" (default) or \"json\"\n"));
 	printf(_("      --system-identifier=ID  segments of another system are reported\n"));
 	printf(_("  -D, --pgdata=DATADIR     take the system identifier from DATADIR\n"));
+	printf(_("  -j, --jobs=NUM           check NUM segments at a time (default 2)\n"));
 	printf(_("\nA segment NAME is restored from the first of these found in ARCHIVELOCATION:\n "));
 	for (int i = 0; i < num_archive_formats; i++)
 	{

@@ -10,10 +10,9 @@
  * verify_judge.c judges the archive as a whole and verify_report.c prints
  * the report; the exit status is the verdict (verify.h).
  *
- * Plain segments are read one ahead by a second thread (verify_read.c),
- * into two buffers; a compressed or .partial file is decompressed into an
- * anonymous memory file and read into one more (segbuf.c).  So memory does
- * not grow with the archive; the list of file names does.
+ * The segments are checked by verify_check.c, several at a time, each in
+ * a buffer of its thread's; so memory does not grow with the archive, the
+ * list of file names does.
  *
  *-------------------------------------------------------------------------
  */
@@ -21,16 +20,14 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "access/xlog_internal.h"
 #include "common/logging.h"
+#include "fe_utils/option_utils.h"
 #include "getopt_long.h"
 #include "pg_standby.h"
-#include "segbuf.h"
 #include "verify.h"
 #include "verify_internal.h"
 #include "walfile.h"
@@ -277,210 +274,12 @@ read_history(Verify *v, HistoryFile *hf)
 	return true;
 }
 
-/*
- * Put the contents of a compressed or .partial segment into "mem_fd" as
- * the restore path would hand them over: decompressed, and a .partial
- * padded with zeros to the segment size.  Returns the size, 0 on failure.
- */
-static uint64
-load_segment(Verify *v, SegmentFile *sf, int in_fd, int mem_fd,
-			 char *problem, size_t problem_size)
-{
-	RestoreResult result;
-	uint64		size = 0;
-
-	if (ftruncate(mem_fd, 0) != 0 || lseek(mem_fd, 0, SEEK_SET) != 0)
-	{
-		set_problem(problem, problem_size, "Could not reset memory file: %m.");
-		return 0;
-	}
-	if (sf->format->algorithm != PG_COMPRESSION_NONE)
-	{
-		result = decompress_segment(sf->format->algorithm, in_fd, mem_fd,
-									&size, problem, problem_size);
-		if (result == RESTORE_INCOMPLETE && !sf->partial)
-		{
-			set_problem(problem, problem_size,
-						"The compressed data ends after %llu bytes: the file is truncated, or still being written.",
-						(unsigned long long) size);
-			return 0;
-		}
-		if (result != RESTORE_DONE && result != RESTORE_INCOMPLETE)
-			return 0;
-	}
-	else
-	{
-		char		buffer[65536];
-		ssize_t		n;
-
-		while ((n = read(in_fd, buffer, sizeof(buffer))) > 0)
-		{
-			if (write(mem_fd, buffer, n) != n)
-			{
-				set_problem(problem, problem_size, "Could not write memory file: %m.");
-				return 0;
-			}
-			size += n;
-		}
-		if (n < 0)
-		{
-			set_problem(problem, problem_size, "Could not read file: %m.");
-			return 0;
-		}
-	}
-	if (sf->partial)
-	{
-		XLogLongPageHeaderData hdr;
-		uint32		seg_size = v->seg_size;
-
-		if (seg_size == 0 && pread(mem_fd, &hdr, sizeof(hdr), 0) == sizeof(hdr) &&
-			IsValidWalSegSize(hdr.xlp_seg_size))
-			seg_size = hdr.xlp_seg_size;
-		/* as restore.c does: a last page cut inside its header holds nothing */
-		if (size % XLOG_BLCKSZ > 0 && size % XLOG_BLCKSZ < SizeOfXLogLongPHD)
-			size -= size % XLOG_BLCKSZ;
-		if (size < XLOG_BLCKSZ)
-		{
-			set_problem(problem, problem_size,
-						"The partial segment ends before its first page header.");
-			return 0;
-		}
-		if (seg_size != 0 && size < seg_size)
-			size = seg_size;
-		if (ftruncate(mem_fd, size) != 0)
-		{
-			set_problem(problem, problem_size, "Could not extend memory file: %m.");
-			return 0;
-		}
-	}
-	return size;
-}
-
-/* The first page of "sf" whose header carries the file's own timeline. */
-static XLogRecPtr
-first_page_of_own_timeline(const SegmentFile *sf, const char *contents,
-						   uint32 size)
-{
-	for (uint32 offset = 0; offset + XLOG_BLCKSZ <= size;
-		 offset += XLOG_BLCKSZ)
-	{
-		XLogPageHeaderData hdr;
-
-		memcpy(&hdr, contents + offset, sizeof(hdr));
-		if (hdr.xlp_magic != 0 && hdr.xlp_tli == sf->tli)
-			return hdr.xlp_pageaddr;
-	}
-	return InvalidXLogRecPtr;
-}
-
 /* Two complete forms of one segment? */
 bool
 same_segment(const SegmentFile *a, const SegmentFile *b)
 {
 	return a->tli == b->tli && a->log == b->log && a->seg == b->seg &&
 		!a->partial && !b->partial;
-}
-
-/* Check one segment file completely, as the restore path would. */
-static void
-check_segment(Verify *v, SegmentFile *sf, SegmentReader *reader, int mem_fd)
-{
-	SegmentExpectation expect = {0};
-	XLogLongPageHeaderData hdr;
-	char		path[MAXPGPATH];
-	char		problem[512];
-	char	   *contents = NULL;
-	uint64		size = 0;
-	uint32		seg_size;
-	bool		ok = false;
-	int			fd;
-
-	char		name[XLOG_FNAME_LEN + 1];
-
-	strlcpy(name, sf->file, sizeof(name));
-	expect.name = name;
-	expect.tli = sf->tli;
-	expect.log = sf->log;
-	expect.seg = sf->seg;
-	problem[0] = '\0';
-
-	if (segment_reader_reads(sf))
-		contents = take_read_segment(reader, sf - v->segments, &size,
-									 problem, sizeof(problem));
-	else
-	{
-		snprintf(path, sizeof(path), "%s/%s", v->archive_dir, sf->file);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			set_problem(problem, sizeof(problem), "Could not open file: %m.");
-		else if ((size = load_segment(v, sf, fd, mem_fd, problem,
-									  sizeof(problem))) != 0)
-			contents = read_whole_segment(mem_fd, size, problem,
-										  sizeof(problem));
-		if (fd >= 0)
-			close(fd);
-	}
-
-	if (contents != NULL &&
-		check_first_page(&expect, contents, size, &seg_size, problem,
-						 sizeof(problem)))
-	{
-		if (v->seg_size == 0)
-			v->seg_size = seg_size;
-		if (seg_size != v->seg_size)
-			set_problem(problem, sizeof(problem),
-						"The segment size is %u, but the archive's is %u.",
-						seg_size, v->seg_size);
-		else
-			ok = check_segment_contents(&expect, contents, size, problem,
-										sizeof(problem)) &&
-				check_segment_records(contents, size, &sf->summary,
-									  problem, sizeof(problem));
-	}
-	if (ok)
-	{
-		memcpy(&hdr, contents, sizeof(hdr));
-		sf->sysid = hdr.xlp_sysid;
-		sf->own_tli_from = first_page_of_own_timeline(sf, contents, size);
-		sf->segno = (uint64) sf->log * XLogSegmentsPerXLogId(v->seg_size) +
-			sf->seg;
-		/* one segment in several forms: compare what each holds */
-		if (!sf->partial &&
-			((sf > v->segments && same_segment(&sf[-1], sf)) ||
-			 (sf + 1 < v->segments + v->nsegments && same_segment(&sf[1], sf))))
-		{
-			INIT_CRC32C(sf->crc);
-			COMP_CRC32C(sf->crc, contents, size);
-			FIN_CRC32C(sf->crc);
-			sf->crc_known = true;
-		}
-	}
-
-	sf->valid = ok;
-	if (!ok)
-		sf->problem = pg_strdup(problem);
-}
-
-/* The progress line, on a terminal only, at most five times a second. */
-static void
-report_progress(int done, int total, uint64 bytes, bool finished)
-{
-	static struct timespec last;
-	struct timespec now;
-
-	if (!isatty(fileno(stderr)))
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (!finished && done > 0 &&
-		(now.tv_sec - last.tv_sec) * 1000 +
-		(now.tv_nsec - last.tv_nsec) / 1000000 < 200)
-		return;
-	last = now;
-	if (finished)
-		fprintf(stderr, "\r%*s\r", 60, "");
-	else
-		fprintf(stderr, "\rverifying: %d/%d files, %llu MB checked",
-				done, total, (unsigned long long) (bytes >> 20));
 }
 
 /* Read the system identifier of a data directory's pg_control. */
@@ -513,6 +312,49 @@ verify_requested(int argc, char **argv)
 	return false;
 }
 
+
+/*
+ * What the archive's segments say as a whole, settled in the archive's
+ * order once every segment is checked: the segment size is the first
+ * valid segment's, and a segment of another size is refused; the system
+ * identifier, unless given, is the first valid segment's.
+ */
+static void
+settle_segments(Verify *v)
+{
+	for (int i = 0; i < v->nsegments; i++)
+	{
+		SegmentFile *sf = &v->segments[i];
+
+		if (sf->valid && v->seg_size == 0)
+			v->seg_size = sf->seg_size;
+		if (sf->valid && sf->seg_size != v->seg_size)
+		{
+			char		problem[512];
+
+			set_problem(problem, sizeof(problem),
+						"The segment size is %u, but the archive's is %u.",
+						sf->seg_size, v->seg_size);
+			sf->valid = false;
+			sf->problem = pg_strdup(problem);
+		}
+		if (sf->valid && v->sysid == 0)
+		{
+			v->sysid = sf->sysid;
+			v->sysid_source = "from the first valid segment";
+		}
+		if (sf->valid)
+			pg_log_debug("segment \"%s\" is valid", sf->file);
+		else
+		{
+			pg_log_debug("segment \"%s\" is refused", sf->file);
+			pg_log_debug_detail("%s", sf->problem);
+		}
+	}
+	for (int i = 0; i < v->nsegments && v->seg_size != 0; i++)
+		v->segments[i].segno = (uint64) v->segments[i].log *
+			XLogSegmentsPerXLogId(v->seg_size) + v->segments[i].seg;
+}
 
 /*
  * Release what a run allocated.  The process exits right after, but the
@@ -557,16 +399,15 @@ verify_main(int argc, char **argv)
 		{"system-identifier", required_argument, NULL, 'i'},
 		{"pgdata", required_argument, NULL, 'D'},
 		{"debug", no_argument, NULL, 'd'},
+		{"jobs", required_argument, NULL, 'j'},
 		{NULL, 0, NULL, 0}
 	};
 	Verify		v = {0};
-	SegmentReader *reader;
-	int			mem_fd;
+	int			jobs = 2;
 	int			status;
-	uint64		bytes = 0;
 	int			c;
 
-	while ((c = getopt_long(argc, argv, "dD:", long_options, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "dD:j:", long_options, NULL)) != -1)
 	{
 		char	   *end;
 
@@ -606,6 +447,11 @@ verify_main(int argc, char **argv)
 			case 'd':
 				pg_logging_set_level(PG_LOG_DEBUG);
 				break;
+			case 'j':
+				if (!option_parse_int(optarg, "-j/--jobs", 1, MAX_VERIFY_JOBS,
+									  &jobs))
+					configuration_error();
+				break;
 			default:
 				configuration_error();
 		}
@@ -623,39 +469,8 @@ verify_main(int argc, char **argv)
 	}
 
 	list_archive(&v);
-	mem_fd = memfd_create("pg_standby-verify", MFD_CLOEXEC);
-	if (mem_fd < 0)
-	{
-		pg_log_error("could not create memory file: %m");
-		exit(EXIT_CONFIG_ERROR);
-	}
-	reader = start_segment_reader(&v);
-	for (int i = 0; i < v.nsegments; i++)
-	{
-		report_progress(i, v.nsegments, bytes, false);
-		check_segment(&v, &v.segments[i], reader, mem_fd);
-		bytes += v.seg_size;
-		if (v.segments[i].valid)
-			pg_log_debug("segment \"%s\" is valid", v.segments[i].file);
-		else
-		{
-			pg_log_debug("segment \"%s\" is refused", v.segments[i].file);
-			pg_log_debug_detail("%s", v.segments[i].problem);
-		}
-		if (v.segments[i].valid && v.sysid == 0)
-		{
-			v.sysid = v.segments[i].sysid;
-			v.sysid_source = "from the first valid segment";
-		}
-	}
-	report_progress(v.nsegments, v.nsegments, bytes, true);
-	stop_segment_reader(reader);
-	close(mem_fd);
-
-	/* segment numbers of files refused before the size was known */
-	for (int i = 0; i < v.nsegments && v.seg_size != 0; i++)
-		v.segments[i].segno = (uint64) v.segments[i].log *
-			XLogSegmentsPerXLogId(v.seg_size) + v.segments[i].seg;
+	check_segments(&v, jobs);
+	settle_segments(&v);
 
 	for (int i = 0; i < v.nhistories; i++)
 		read_history(&v, &v.histories[i]);

@@ -26,6 +26,7 @@ typedef struct SegmentFile
 	const ArchiveFormat *format;
 	bool		partial;
 	bool		valid;			/* passed every check */
+	uint32		seg_size;		/* from its first page header */
 	char	   *problem;		/* why not */
 	uint64		sysid;
 	WalRecordSummary summary;
@@ -95,14 +96,10 @@ extern char *read_text_file(const char *path, size_t *len, char *problem,
 							size_t problem_size);
 extern bool same_segment(const SegmentFile *a, const SegmentFile *b);
 
-/* verify_read.c */
-typedef struct SegmentReader SegmentReader;
+/* verify_check.c */
+#define MAX_VERIFY_JOBS		64	/* --jobs: each holds up to two segments */
 
-extern bool segment_reader_reads(const SegmentFile *sf);
-extern SegmentReader *start_segment_reader(const Verify *v);
-extern char *take_read_segment(SegmentReader *reader, int index, uint64 *size,
-							   char *problem, size_t problem_size);
-extern void stop_segment_reader(SegmentReader *reader);
+extern void check_segments(Verify *v, int jobs);
 
 /* verify_judge.c */
 extern bool next_segment_range(const Verify *v, int *pos, TimeLineID *tli,

@@ -288,11 +288,13 @@ my @tl3 = grep { /^00000003/ } @segments;
 		'flipped bit: refused, naming the record');
 }
 
-# Plain segments are read one ahead in a second thread (verify_read.c),
-# compressed ones in the main thread: faults found by the reader, between
-# files it skips, are each reported against the right file, and the files
-# after them are still checked (no other file refused, the flipped bit
-# after them found).
+# Segments are checked --jobs at a time, each job taking the next segment
+# no job has taken (verify_check.c): faults in neighbouring files, checked
+# by different threads, are each reported against the right file, and the
+# files after them are still checked (no other file refused, the flipped
+# bit after them found); a segment of another segment size is refused,
+# settled in the archive's order once all are checked; and the report is
+# the same whatever the number of jobs.
 {
 	my $dir = archive_copy();
 	my ($unreadable, $cut, $compressed, $damaged) = @segments[1 .. 4];
@@ -302,7 +304,7 @@ my @tl3 = grep { /^00000003/ } @segments;
 		chmod 0000, "$dir/$unreadable" or die "chmod: $!";
 		($status, $out) = verify($dir);
 		like($out, qr/^refused: \Q$unreadable\E: Could not open file: Permission denied\.$/m,
-			'reader: an unreadable segment is refused, named');
+			'jobs: an unreadable segment is refused, named');
 		chmod 0600, "$dir/$unreadable" or die "chmod: $!";
 	}
 	truncate("$dir/$cut", 100) or die "truncate: $!";
@@ -310,19 +312,55 @@ my @tl3 = grep { /^00000003/ } @segments;
 	my ($lsn, $offset) = record_to_damage("$dir/$damaged");
 	flip_bit("$dir/$damaged", $offset);
 	($status, $out) = verify($dir);
-	is($status, 2, 'reader: exit 2');
+	is($status, 2, 'jobs: exit 2');
 	like($out, qr/^refused: \Q$cut\E: The file has only 100 bytes, less than a WAL page\.$/m,
-		'reader: a segment cut to 100 bytes is refused, named');
+		'jobs: a segment cut to 100 bytes is refused, named');
 	like($out, qr/^refused: \Q$damaged\E: The record at \Q$lsn\E has an incorrect resource manager data checksum\.$/m,
-		'reader: the flipped bit after them is found');
+		'jobs: the flipped bit after them is found');
 	is(scalar(() = $out =~ /^refused: /mg), 2,
-		'reader: no other file refused (the .gz between them is valid)');
+		'jobs: no other file refused (the .gz between them is valid)');
+
+	# a finished 1 MB segment of a cluster made with --wal-segsize=1, valid
+	# in itself, under its own name
+	my $small = PostgreSQL::Test::Cluster->new('small');
+	$small->init(extra => ['--wal-segsize=1']);
+	$small->start;
+	my $small_name = $small->safe_psql('postgres',
+		'SELECT pg_walfile_name(pg_current_wal_lsn())');
+	$small->safe_psql('postgres', 'CREATE TABLE t (); SELECT pg_switch_wal()');
+	unlink "$dir/$small_name";
+	copy($small->data_dir . "/pg_wal/$small_name", "$dir/$small_name")
+	  or die "could not copy $small_name: $!";
+	$small->stop;
+	my @reports;
+	for my $jobs (1, 2, 7)
+	{
+		($status, $out, $err) = verify($dir, '--format=json', "--jobs=$jobs");
+		push @reports, $out;
+	}
+	is($status, 2, 'jobs: exit 2 with a segment of another size');
+	my ($refusal) = grep { ($_->{file} // '') eq $small_name }
+	  @{ decode_json($reports[0])->{findings} };
+	is( $refusal && "$refusal->{kind}: $refusal->{message}",
+		"refused: The segment size is 1048576, but the archive's is 16777216.",
+		'jobs: a segment of another size is refused, with both sizes');
+	is($reports[1], $reports[0], 'jobs: the same report with 2 jobs as with 1');
+	is($reports[2], $reports[0], 'jobs: the same report with 7 jobs as with 1');
 }
 
 # Usage errors.
 ($status, $out, $err) = verify($archive, '--format=xml');
 is($status, 254, 'bad --format: exit 254');
 like($err, qr/invalid output format "xml"/, 'bad --format: said so');
+for my $bad (['--jobs=0', qr/^pg_standby: error: -j\/--jobs must be in range 1\.\.64$/m],
+	['--jobs=65', qr/^pg_standby: error: -j\/--jobs must be in range 1\.\.64$/m],
+	['-j', qr/: option requires an argument -- 'j'$/m],
+	['--jobs=two', qr/^pg_standby: error: invalid value "two" for option -j\/--jobs$/m])
+{
+	($status, $out, $err) = verify($archive, @$bad[0]);
+	is($status, 254, "bad $bad->[0]: exit 254");
+	like($err, $bad->[1], "bad $bad->[0]: said so");
+}
 ($status, $out, $err) = verify("$tempdir/nonexistent");
 is($status, 254, 'missing archive: exit 254');
 ($status, $out, $err) = verify($archive, '--from', "$tempdir/nonexistent");
