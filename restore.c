@@ -338,24 +338,31 @@ copy_contents(int in_fd, int out_fd, off_t size, char *problem,
  * Check the copy, not the original: the temporary file is ours alone, so
  * what is checked here is exactly what the server will read, whatever
  * happens to the archive meanwhile.  Page headers first, then every record
- * (walrecord.c), in one buffer read from the copy (segbuf.c).
+ * (walrecord.c), in a mapping of the copy, or where the file system
+ * cannot map it in a buffer read from it (segbuf.c).
  */
 static RestoreResult
 check_copy(int fd, off_t size, const SegmentExpectation *expect,
 		   char *problem, size_t problem_size)
 {
 	WalRecordSummary summary;
-	char	   *contents;
+	const char *contents;
+	bool		mapped;
+	bool		valid;
 
-	contents = read_whole_segment(fd, size, problem, problem_size);
+	contents = map_segment_copy(fd, size);
+	mapped = contents != NULL;
+	if (!mapped)
+		contents = read_whole_segment(fd, size, problem, problem_size);
 	if (contents == NULL)
 		return RESTORE_COPY_ERROR;
-	if (!check_segment_contents(expect, contents, size, problem,
-								problem_size) ||
-		!check_segment_records(contents, size, &summary, problem,
-							   problem_size))
-		return RESTORE_INVALID;
-	return RESTORE_DONE;
+	valid = check_segment_contents(expect, contents, size, problem,
+								   problem_size) &&
+		check_segment_records(contents, size, &summary, problem,
+							  problem_size);
+	if (mapped)
+		unmap_segment_copy(contents, size);
+	return valid ? RESTORE_DONE : RESTORE_INVALID;
 }
 
 /* Where decompressed data goes: our temporary file. */

@@ -1,15 +1,23 @@
 /*-------------------------------------------------------------------------
  *
  * segbuf.c
- *	  Read a whole segment into memory, to check it.
+ *	  Bring a whole segment into memory, to check it.
  *
  * The checks of walfile.c and walrecord.c read every byte of a segment.
- * Reading the file into one buffer, backed by huge pages where the kernel
- * offers them, costs less than mapping it: a mapping of the page cache is
- * made of 4 kB pages, and touching 4096 of them for a 16 MB segment costs
- * a TLB miss each, which in a virtual machine is several times a memory
- * access (bench/10-verify.sh: half the CPU time of --verify went there).
- * The buffer is ours alone, so what is checked cannot change afterwards.
+ * A file of someone else's (the archive's, for --verify; one already in
+ * pg_wal) is read into a buffer of ours, backed by huge pages where the
+ * kernel offers them: what is checked cannot change afterwards, and a file
+ * that shrinks meanwhile is an error to report, where in a mapping it
+ * would be a SIGBUS.  Mapped lazily, a segment also cost a page fault and
+ * a TLB miss for each of its 4096 pages (bench/10-verify.sh: half the CPU
+ * time of --verify went there).
+ *
+ * The restore path's own temporary copy is different: no one else writes
+ * it, and what is checked must be exactly what is handed over.  There a
+ * mapping of the copy's pages, all mapped in one call, is the cheaper way
+ * (benchmark 1): reading it into fresh memory costs a second copy of 16
+ * MB and the kernel zeroing that memory first, each more than the
+ * mapping.
  *
  *-------------------------------------------------------------------------
  */
@@ -101,4 +109,30 @@ read_whole_segment(int fd, size_t size, char *problem, size_t problem_size)
 		!read_segment_into(fd, buffer, size, problem, problem_size))
 		return NULL;
 	return buffer;
+}
+
+/*
+ * Map the first "size" bytes of our own temporary copy, open for reading at
+ * fd, with every page mapped at once where the kernel can
+ * (MADV_POPULATE_READ, Linux 5.14).  Returns NULL if the file system
+ * cannot map it (FUSE in direct I/O mode: ENODEV); the caller reads it
+ * instead.  unmap_segment_copy() releases the mapping.
+ */
+const char *
+map_segment_copy(int fd, size_t size)
+{
+	void	   *contents = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+
+	if (contents == MAP_FAILED)
+		return NULL;
+#ifdef MADV_POPULATE_READ
+	(void) madvise(contents, size, MADV_POPULATE_READ);
+#endif
+	return contents;
+}
+
+void
+unmap_segment_copy(const char *contents, size_t size)
+{
+	(void) munmap(unconstify(char *, contents), size);
 }

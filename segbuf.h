@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * segbuf.h
- *	  Read a whole segment into memory, to check it.
+ *	  Bring a whole segment into memory, to check it.
  *
  *-------------------------------------------------------------------------
  */
@@ -15,5 +15,7 @@ extern bool read_segment_into(int fd, char *buffer, size_t size,
 							  char *problem, size_t problem_size);
 extern char *read_whole_segment(int fd, size_t size, char *problem,
 								size_t problem_size);
+extern const char *map_segment_copy(int fd, size_t size);
+extern void unmap_segment_copy(const char *contents, size_t size);
 
 #endif							/* SEGBUF_H */

@@ -3,8 +3,11 @@
 # pg_standby copies with read and write instead: the segment is restored
 # byte-identical with exit status 0, also when copy_file_range() stops
 # part-way.  No file system the tests can mount does this, so a
-# copy_file_range() of our own (t/copy_file_range_fault.c) is preloaded;
+# copy_file_range() of our own (t/file_system_faults.c) is preloaded;
 # the test checks that it was the one called.
+# The copy is checked in a mapping of it; where the file system refuses to
+# map a file shared (FUSE in direct I/O mode), the same preloaded library's
+# mmap() stands in for it, and the copy is read and checked instead.
 # It also stands in for a library function that exits on its own in the
 # middle of a restore (libpgcommon's pg_malloc() does, with status 1, when
 # out of memory): pg_standby must end with 255, which stops the server,
@@ -33,13 +36,13 @@ my $tempdir = PostgreSQL::Test::Utils::tempdir;
 # The interposer, built with the compiler PostgreSQL was built with.
 my ($cc) = run_command([ 'pg_config', '--cc' ]);
 my ($cflags_sl) = run_command([ 'pg_config', '--cflags_sl' ]);
-my $preload = "$tempdir/copy_file_range_fault.so";
+my $preload = "$tempdir/file_system_faults.so";
 my @build = (
 	split(' ', $cc), split(' ', $cflags_sl),
-	'-shared', '-o', $preload, "$FindBin::RealBin/copy_file_range_fault.c");
+	'-shared', '-o', $preload, "$FindBin::RealBin/file_system_faults.c");
 note(join(' ', @build));
-ok(run_log(\@build), 'the copy_file_range() interposer builds')
-  or BAIL_OUT('could not build t/copy_file_range_fault.c');
+ok(run_log(\@build), 'the copy_file_range() and mmap() interposer builds')
+  or BAIL_OUT('could not build t/file_system_faults.c');
 
 # A real segment, from a cluster that initdb made, in an archive.
 my $node = PostgreSQL::Test::Cluster->new('source');
@@ -69,6 +72,24 @@ foreach my $fault (qw(zero short EXDEV ENOSYS EOPNOTSUPP EINVAL))
 	is($stderr, '', "$fault: quiet");
 	ok(-f $restored && slurp_file($restored) eq $wal,
 		"$fault: the segment is restored byte-identical");
+}
+
+{
+	my $restored = "$restore_dir/no-mmap";
+	my $mmap_calls = "$tempdir/mmap-calls";
+
+	local $ENV{LD_PRELOAD} = $preload;
+	local $ENV{COPY_FILE_RANGE_FAULT} = 'none';
+	local $ENV{MMAP_FAULT} = 'ENODEV';
+	local $ENV{MMAP_CALLS} = $mmap_calls;
+	my ($status, $stdout, $stderr) =
+	  run_pg_standby($tempdir, $archive, $segment, $restored);
+
+	ok(-s $mmap_calls, 'no shared mapping: the preloaded mmap() was called');
+	is($status, 0, 'no shared mapping: exit status 0');
+	is($stderr, '', 'no shared mapping: quiet');
+	ok(-f $restored && slurp_file($restored) eq $wal,
+		'no shared mapping: the segment is restored byte-identical');
 }
 
 {
