@@ -12,6 +12,7 @@ OBJS = \
 	$(WIN32RES) \
 	archive_format.o \
 	cleanup.o \
+	copycheck.o \
 	datadir.o \
 	note.o \
 	pg_standby.o \

@@ -24,6 +24,7 @@
 #include "access/xlog_internal.h"
 #include "archive_format.h"
 #include "common/logging.h"
+#include "copycheck.h"
 #include "pg_standby.h"
 #include "restore.h"
 #include "segbuf.h"
@@ -418,35 +419,40 @@ decompress_segment(pg_compress_algorithm compression, int in_fd, int out_fd,
 }
 
 /*
- * Put a plain segment into out_fd.  A segment shorter than its header says
- * is still being written.
+ * Put a plain segment into out_fd and check the copy, the two at once
+ * where the file system can map the copy (copycheck.c).  A segment
+ * shorter than its header says is still being written.
  */
 static RestoreResult
 copy_plain_segment(int in_fd, const struct stat *st, int out_fd,
-				   const SegmentExpectation *expect,
-				   uint64 *size, char *problem, size_t problem_size)
+				   const SegmentExpectation *expect, uint32 *seg_size,
+				   char *problem, size_t problem_size)
 {
 	RestoreResult result;
-	uint32		seg_size;
 
-	result = read_segment_size(in_fd, expect, &seg_size, problem,
+	result = read_segment_size(in_fd, expect, seg_size, problem,
 							   problem_size);
 	if (result != RESTORE_DONE)
 		return result;
-	if (st->st_size < seg_size)
+	if (st->st_size < *seg_size)
 	{
 		set_problem(problem, problem_size, "The file has %lld of its %u bytes so far.",
-					(long long) st->st_size, seg_size);
+					(long long) st->st_size, *seg_size);
 		return RESTORE_INCOMPLETE;
 	}
-	if (st->st_size > seg_size)
+	if (st->st_size > *seg_size)
 	{
 		set_problem(problem, problem_size, "The file has %lld bytes, but the segment size is %u.",
-					(long long) st->st_size, seg_size);
+					(long long) st->st_size, *seg_size);
 		return RESTORE_INVALID;
 	}
-	*size = st->st_size;
-	return copy_contents(in_fd, out_fd, st->st_size, problem, problem_size);
+	if (copy_and_check_segment(in_fd, out_fd, *seg_size, expect,
+							   copy_contents, &result, problem, problem_size))
+		return result;
+	result = copy_contents(in_fd, out_fd, *seg_size, problem, problem_size);
+	if (result == RESTORE_DONE)
+		result = check_copy(out_fd, *seg_size, expect, problem, problem_size);
+	return result;
 }
 
 /*
@@ -496,6 +502,7 @@ restore_segment_from(const char *archive_path,
 	struct stat st;
 	RestoreResult result;
 	uint64		size = 0;
+	bool		checked = false;
 	int			in_fd;
 	int			out_fd;
 
@@ -514,8 +521,11 @@ restore_segment_from(const char *archive_path,
 		result = decompress_segment(compression, in_fd, out_fd, &size,
 									problem, problem_size);
 	else if (!partial)
-		result = copy_plain_segment(in_fd, &st, out_fd, expect,
-									&size, problem, problem_size);
+	{
+		result = copy_plain_segment(in_fd, &st, out_fd, expect, seg_size,
+									problem, problem_size);
+		checked = true;
+	}
 	else if (st.st_size > WalSegMaxSize)
 	{
 		set_problem(problem, problem_size, "The file has %lld bytes, more than any WAL segment.",
@@ -531,7 +541,7 @@ restore_segment_from(const char *archive_path,
 	if (partial && (result == RESTORE_DONE || result == RESTORE_INCOMPLETE))
 		result = trim_partial_segment(out_fd, &size, problem, problem_size);
 
-	if (result == RESTORE_DONE)
+	if (result == RESTORE_DONE && !checked)
 		result = read_segment_size(out_fd, expect, seg_size, problem,
 								   problem_size);
 	if (result == RESTORE_DONE && partial && size < *seg_size)
@@ -543,7 +553,7 @@ restore_segment_from(const char *archive_path,
 		}
 		size = *seg_size;
 	}
-	if (result == RESTORE_DONE)
+	if (result == RESTORE_DONE && !checked)
 		result = check_copy(out_fd, size, expect, problem, problem_size);
 
 	if (result != RESTORE_DONE)

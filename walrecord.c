@@ -58,6 +58,10 @@ typedef struct RecordWalk
 	char		header[SizeOfXLogRecord];	/* its header, once seen */
 	pg_crc32c	crc;			/* CRC of its data so far */
 
+	/* the segment arrives while it is walked: see check_records_as_written */
+	WaitForBytes wait_for;
+	void	   *wait_arg;
+
 	WalRecordSummary *summary;
 	char	   *problem;
 	size_t		problem_size;
@@ -96,6 +100,21 @@ is_zero(const char *data, size_t len)
 }
 
 /*
+ * Are the bytes of the segment up to offset "end" there to be read?  They
+ * are, unless the segment arrives while it is walked; if they never come
+ * the walk stops, and whoever brings them says why.
+ */
+static bool
+bytes_arrived(RecordWalk *walk, uint32 end)
+{
+	if (walk->wait_for == NULL || walk->wait_for(walk->wait_arg, end))
+		return true;
+	PROBLEM(walk, "The segment ended at fewer than %u bytes while being checked.",
+			end);
+	return false;
+}
+
+/*
  * The WAL ended at offset "from": every page after it must be zeros apart
  * from its header (the server gives the pages after an XLOG_SWITCH a
  * header; a .partial file has nothing there at all).
@@ -111,6 +130,8 @@ check_rest_is_zero(RecordWalk *walk, uint32 from)
 		const char *page = walk->segment + (page_end - XLOG_BLCKSZ);
 		uint32		first = offset;
 
+		if (!bytes_arrived(walk, page_end))
+			return false;
 		if (offset % XLOG_BLCKSZ == 0)
 		{
 			XLogPageHeaderData hdr;
@@ -391,25 +412,49 @@ check_segment_records(const char *segment, uint32 seg_size,
 					  WalRecordSummary *summary,
 					  char *problem, size_t problem_size)
 {
+	return check_records_as_written(segment, seg_size, NULL, NULL, summary,
+									problem, problem_size);
+}
+
+/*
+ * The same, for a segment still being written into "segment" while it is
+ * walked: before the walk reads a page, wait_for(wait_arg, END) must
+ * return true once the bytes up to END are there, or false if they will
+ * never be.  Every read of the walk is within the page it is on, or, where
+ * the WAL has ended, the pages after it in order; its page headers are
+ * checked afterwards, so none is trusted here beyond its flags and
+ * xlp_rem_len, as ever.
+ */
+bool
+check_records_as_written(const char *segment, uint32 seg_size,
+						 WaitForBytes wait_for, void *wait_arg,
+						 WalRecordSummary *summary,
+						 char *problem, size_t problem_size)
+{
 	RecordWalk	walk;
 	XLogPageHeaderData first;
 	bool		ended = false;
 
 	memset(summary, 0, sizeof(*summary));
 	memset(&walk, 0, sizeof(walk));
-	memcpy(&first, segment, sizeof(first));
 	walk.segment = segment;
+	walk.wait_for = wait_for;
+	walk.wait_arg = wait_arg;
 	walk.seg_size = seg_size - seg_size % XLOG_BLCKSZ;
-	walk.seg_start = first.xlp_pageaddr;
 	walk.summary = summary;
 	walk.problem = problem;
 	walk.problem_size = problem_size;
+	if (!bytes_arrived(&walk, XLOG_BLCKSZ))
+		return false;
+	memcpy(&first, segment, sizeof(first));
+	walk.seg_start = first.xlp_pageaddr;
 	summary->end = walk.seg_start;
 
 	for (uint32 page_offset = 0; page_offset < walk.seg_size && !ended;
 		 page_offset += XLOG_BLCKSZ)
 	{
-		if (!walk_page(&walk, page_offset, &ended))
+		if (!bytes_arrived(&walk, page_offset + XLOG_BLCKSZ) ||
+			!walk_page(&walk, page_offset, &ended))
 			return false;
 	}
 	if (walk.in_record && !ended)

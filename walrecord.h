@@ -22,8 +22,15 @@ typedef struct WalRecordSummary
 								 * segment */
 } WalRecordSummary;
 
+/* Have the bytes up to "end" arrived?  false: they never will. */
+typedef bool (*WaitForBytes) (void *arg, uint32 end);
+
 extern bool check_segment_records(const char *segment, uint32 seg_size,
 								  WalRecordSummary *summary,
 								  char *problem, size_t problem_size);
+extern bool check_records_as_written(const char *segment, uint32 seg_size,
+									 WaitForBytes wait_for, void *wait_arg,
+									 WalRecordSummary *summary,
+									 char *problem, size_t problem_size);
 
 #endif							/* WALRECORD_H */

@@ -5,9 +5,13 @@
 # part-way.  No file system the tests can mount does this, so a
 # copy_file_range() of our own (t/file_system_faults.c) is preloaded;
 # the test checks that it was the one called.
-# The copy is checked in a mapping of it; where the file system refuses to
-# map a file shared (FUSE in direct I/O mode), the same preloaded library's
-# mmap() stands in for it, and the copy is read and checked instead.
+# The copy is checked in a mapping of it, a second thread walking its
+# records as the copy goes (copycheck.c): damage in its last megabyte is
+# found, and an archive file cut short while it is being copied stops the
+# walk and the copy alike, with nothing handed over.  Where the file
+# system refuses to map a file shared (FUSE in direct I/O mode), the same
+# preloaded library's mmap() stands in for it, and the copy is made and
+# then checked instead.
 # It also stands in for a library function that exits on its own in the
 # middle of a restore (libpgcommon's pg_malloc() does, with status 1, when
 # out of memory): pg_standby must end with 255, which stops the server,
@@ -22,7 +26,8 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use FindBin;
 use lib $FindBin::RealBin;
-use PgStandbyTest qw(pg_standby_binary run_pg_standby);
+use PgStandbyTest qw(pg_standby_binary run_pg_standby record_to_damage
+  flip_bit);
 
 # A sanitized pg_standby wants its sanitizer's runtime first among the
 # libraries it loads; ours, which intercepts nothing of the sanitizer's,
@@ -74,6 +79,75 @@ foreach my $fault (qw(zero short EXDEV ENOSYS EOPNOTSUPP EINVAL))
 		"$fault: the segment is restored byte-identical");
 }
 
+# Nothing in the temporary file's place, nothing at the server's path.
+sub nothing_left
+{
+	my ($prefix) = @_;
+	opendir(my $dh, $restore_dir) or die "could not open \"$restore_dir\": $!";
+	my @left = grep { /^\Q$prefix\E/ } readdir($dh);
+	closedir($dh);
+	return join(' ', @left);
+}
+
+# Damage near the end: a flipped bit in a record in the segment's last
+# megabyte, which the walk reaches only once the copy has.  A segment
+# full of records: the one before the current segment, once 30 MB of rows
+# have been written.
+{
+	my $damaged_archive = "$tempdir/archive-damaged";
+	my $restored = "$restore_dir/damaged-end";
+	mkdir $damaged_archive or die "could not create \"$damaged_archive\": $!";
+	$node->start;
+	$node->safe_psql('postgres', 'CREATE TABLE t (g int, x text)');
+	$node->safe_psql('postgres',
+		"INSERT INTO t SELECT g, repeat('x', 100) FROM generate_series(1, 200000) g"
+	);
+	my $full = $node->safe_psql('postgres',
+		'SELECT pg_walfile_name(pg_current_wal_lsn() - 16777216)');
+	copy($node->data_dir . "/pg_wal/$full", "$damaged_archive/$full")
+	  or die "could not copy $full: $!";
+	$node->stop;
+	my ($lsn, $offset) =
+	  record_to_damage("$damaged_archive/$full", 15 * 1024 * 1024);
+	ok(defined $offset, 'damage in the last megabyte: a record to damage');
+	flip_bit("$damaged_archive/$full", $offset);
+	my ($status, $stdout, $stderr) =
+	  run_pg_standby($tempdir, '-w', '1', $damaged_archive, $full,
+		$restored);
+	is($status, 1, 'damage in the last megabyte: refused, exit 1');
+	like(
+		$stderr,
+		qr/^pg_standby: detail: The record at \Q$lsn\E has an incorrect resource manager data checksum\.$/m,
+		'damage in the last megabyte: found, naming the record');
+	is(nothing_left('damaged-end'), '',
+		'damage in the last megabyte: nothing handed over');
+}
+
+# The archive file cut to its first megabyte while it is being copied.
+{
+	my $shrinking_archive = "$tempdir/archive-shrinking";
+	my $restored = "$restore_dir/shrunk";
+	mkdir $shrinking_archive or die "could not create \"$shrinking_archive\": $!";
+	copy("$archive/$segment", "$shrinking_archive/$segment")
+	  or die "could not copy $segment: $!";
+	unlink $calls;
+
+	local $ENV{LD_PRELOAD} = $preload;
+	local $ENV{COPY_FILE_RANGE_FAULT} = 'shrink';
+	local $ENV{COPY_FILE_RANGE_CALLS} = $calls;
+	my ($status, $stdout, $stderr) =
+	  run_pg_standby($tempdir, '-d', '-w', '1', $shrinking_archive, $segment,
+		$restored);
+	is(-s "$shrinking_archive/$segment", 1024 * 1024,
+		'cut while copied: the preloaded copy_file_range() cut the file');
+	is($status, 1, 'cut while copied: exit 1');
+	like(
+		$stderr,
+		qr/^pg_standby: detail: The file shrank while being copied\.$/m,
+		'cut while copied: said so');
+	is(nothing_left('shrunk'), '', 'cut while copied: nothing handed over');
+}
+
 {
 	my $restored = "$restore_dir/no-mmap";
 	my $mmap_calls = "$tempdir/mmap-calls";
@@ -108,10 +182,7 @@ foreach my $fault (qw(zero short EXDEV ENOSYS EOPNOTSUPP EINVAL))
 		$stderr,
 		qr/^pg_standby: error: exiting for a reason pg_standby did not choose$/m,
 		'exit: says so');
-	opendir(my $dh, $restore_dir) or die "could not open \"$restore_dir\": $!";
-	my @left = grep { /^exit/ } readdir($dh);
-	closedir($dh);
-	is(join(' ', @left), '', 'exit: nothing left at the server\'s path');
+	is(nothing_left('exit'), '', 'exit: nothing left at the server\'s path');
 }
 
 done_testing();

@@ -66,7 +66,10 @@ sub round_segment
 		"INSERT INTO t SELECT $n, repeat('v', 200) FROM generate_series(1, 200);
 		 SELECT pg_walfile_name(pg_current_wal_lsn())");
 	$primary->safe_psql('postgres', 'SELECT pg_switch_wal()');
-	wait_until(sub { -f "$archive_keep/$segment" }, "$segment archived")
+	# archived once the archiver says so: the test archive_command's cp
+	# creates the file before it has written it
+	my $done = $primary->data_dir . "/pg_wal/archive_status/$segment.done";
+	wait_until(sub { -f $done }, "$segment archived")
 	  or die "$segment was not archived";
 	return $segment;
 }

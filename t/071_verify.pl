@@ -23,7 +23,8 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use FindBin;
 use lib $FindBin::RealBin;
-use PgStandbyTest qw(pg_standby_binary run_pg_standby record_to_damage);
+use PgStandbyTest qw(pg_standby_binary run_pg_standby record_to_damage
+  flip_bit);
 
 pg_standby_binary();
 my $tempdir = PostgreSQL::Test::Utils::tempdir;
@@ -107,19 +108,6 @@ ok((grep { /^00000002\.history$/ } @files)
 	  && (grep { /^0000000[12][0-9A-F]{16}\.partial$/ } @files)
 	  && (grep { /\.backup$/ } @files),
 	'the archive has two timeline switches, .partial and .backup files');
-
-# Flip the lowest bit of the byte at $offset in file $path.
-sub flip_bit
-{
-	my ($path, $offset) = @_;
-	open(my $fh, '+<:raw', $path) or die "could not open \"$path\": $!";
-	seek($fh, $offset, 0);
-	read($fh, my $byte, 1);
-	seek($fh, $offset, 0);
-	print $fh chr(ord($byte) ^ 0x01);
-	close $fh;
-	return;
-}
 
 sub verify
 {

@@ -15,7 +15,7 @@ use Time::HiRes qw(time usleep);
 our @EXPORT_OK = qw(pg_standby_binary run_pg_standby wait_until
   log_position log_since restored_regex read_binary write_binary place
   archiving_primary switch_wal archive_round wait_for_round pg_standby_node
-  start_caught_up promotion_regex record_to_damage);
+  start_caught_up promotion_regex record_to_damage flip_bit);
 
 # PG_STANDBY_WRAPPER runs pg_standby under a checker such as valgrind (see
 # .ci/run); it must keep pg_standby's stdout, stderr and exit status.
@@ -248,11 +248,12 @@ sub promotion_regex
 }
 
 # A record of the WAL segment at $path whose data lies on one page, not
-# the first: returns its LSN as the server prints it, and the offset in
-# the file of a byte in the middle of its data (not in any header).
+# the first (or at offset $from or later): returns its LSN as the server
+# prints it, and the offset in the file of a byte in the middle of its
+# data (not in any header).
 sub record_to_damage
 {
-	my ($path) = @_;
+	my ($path, $from) = @_;
 	my $seg_size = -s $path;
 	my ($dump) = run_command([ 'pg_waldump', $path ]);
 
@@ -262,10 +263,23 @@ sub record_to_damage
 		  unless $line =~ m{tot\):\s+\d+/\s*(\d+),.*lsn: ([0-9A-F]+)/([0-9A-F]+),};
 		my ($len, $hi, $lo) = ($1, hex($2), hex($3));
 		my $start = ($hi * 2**32 + $lo) % $seg_size;
-		next if $len < 100 || $start < 8192;
+		next if $len < 100 || $start < ($from // 8192);
 		next if int($start / 8192) != int(($start + $len) / 8192);
 		return (sprintf('%X/%X', $hi, $lo), $start + int($len / 2));
 	}
+	return;
+}
+
+# Flip the lowest bit of the byte at $offset in file $path.
+sub flip_bit
+{
+	my ($path, $offset) = @_;
+	open(my $fh, '+<:raw', $path) or die "could not open \"$path\": $!";
+	seek($fh, $offset, 0);
+	read($fh, my $byte, 1);
+	seek($fh, $offset, 0);
+	print $fh chr(ord($byte) ^ 0x01);
+	close $fh;
 	return;
 }
 

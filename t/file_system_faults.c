@@ -15,6 +15,9 @@
  *	exit		calls exit(1), as a library function that gives up on its
  *				own does (libpgcommon's pg_malloc() when out of memory)
  *	none		copies, as the system call does
+ *	shrink		copies on the first call; on the next, first cuts the
+ *				file being read to what has been copied of it, as a
+ *				writer that truncates a file in place would
  *
  * Nor can the tests mount one that refuses to map a file shared, as FUSE
  * in direct I/O mode does (ENODEV): with MMAP_FAULT=ENODEV, mmap() of a
@@ -29,6 +32,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -60,7 +64,19 @@ copy_file_range(int fd_in, off_t *off_in, int fd_out, off_t *off_out,
 
 	count_call("COPY_FILE_RANGE_CALLS");
 	calls++;
-	if (fault != NULL && strcmp(fault, "none") == 0)
+	if (fault != NULL && strcmp(fault, "shrink") == 0 && calls > 1)
+	{
+		char		path[64];
+		int			fd;
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd_in);
+		fd = open(path, O_WRONLY);
+		if (fd < 0 || ftruncate(fd, lseek(fd_in, 0, SEEK_CUR)) != 0)
+			abort();
+		close(fd);
+	}
+	if (fault != NULL &&
+		(strcmp(fault, "none") == 0 || strcmp(fault, "shrink") == 0))
 		return syscall(SYS_copy_file_range, fd_in, off_in, fd_out, off_out,
 					   len, flags);
 	if (fault == NULL || strcmp(fault, "zero") == 0)
