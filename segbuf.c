@@ -62,19 +62,19 @@ reserve_segment_buffer(char **buffer, size_t *buffer_size, size_t size,
 }
 
 /*
- * Read "size" bytes from the start of fd into "buffer", in as few read
- * calls as the kernel allows.  Returns false, with the reason in
- * "problem", if it cannot.
+ * Read the bytes from offset "from" up to "to" of fd into the same place
+ * of "buffer", in as few read calls as the kernel allows.  Returns false,
+ * with the reason in "problem", if it cannot.
  */
 bool
-read_segment_into(int fd, char *buffer, size_t size, char *problem,
-				  size_t problem_size)
+read_segment_range(int fd, char *buffer, size_t from, size_t to,
+				   char *problem, size_t problem_size)
 {
-	size_t		done = 0;
+	size_t		done = from;
 
-	while (done < size)
+	while (done < to)
 	{
-		ssize_t		n = pread(fd, buffer + done, size - done, done);
+		ssize_t		n = pread(fd, buffer + done, to - done, done);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -92,6 +92,17 @@ read_segment_into(int fd, char *buffer, size_t size, char *problem,
 		done += n;
 	}
 	return true;
+}
+
+/*
+ * Read "size" bytes from the start of fd into "buffer".  Returns false,
+ * with the reason in "problem", if it cannot.
+ */
+bool
+read_segment_into(int fd, char *buffer, size_t size, char *problem,
+				  size_t problem_size)
+{
+	return read_segment_range(fd, buffer, 0, size, problem, problem_size);
 }
 
 /*

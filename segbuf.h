@@ -11,6 +11,8 @@
 extern bool reserve_segment_buffer(char **buffer, size_t *buffer_size,
 								   size_t size, char *problem,
 								   size_t problem_size);
+extern bool read_segment_range(int fd, char *buffer, size_t from, size_t to,
+							   char *problem, size_t problem_size);
 extern bool read_segment_into(int fd, char *buffer, size_t size,
 							  char *problem, size_t problem_size);
 extern char *read_whole_segment(int fd, size_t size, char *problem,

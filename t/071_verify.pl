@@ -274,6 +274,15 @@ my @tl3 = grep { /^00000003/ } @segments;
 	is($status, 2, 'flipped bit: exit 2');
 	like($out, qr/^refused: \Q$name\E: The record at \Q$lsn\E has an incorrect resource manager data checksum\.$/m,
 		'flipped bit: refused, naming the record');
+
+	# The page address of the record's page damaged too: the records are
+	# walked first, but the page header's problem is the one reported, as
+	# the restore path reports it.
+	my $page = $offset - $offset % 8192;
+	flip_bit("$dir/$name", $page + 9);
+	($status, $out) = verify($dir);
+	like($out, qr/^refused: \Q$name\E: The page header at offset $page is not that of the next page of this segment\.$/m,
+		'flipped bits in a record and its page header: the header named');
 }
 
 # Segments are checked --jobs at a time, each job taking the next segment
