@@ -875,9 +875,21 @@ restore_or_wait(void)
 int
 main(int argc, char **argv)
 {
+	static char stderr_buffer[BUFSIZ];
+
 	if (atexit(stop_unchosen_exit) != 0)
 		return EXIT_GAVE_UP;
 	pg_logging_init(argv[0]);
+
+	/*
+	 * pg_logging_init() makes stderr unbuffered, so each message went out in
+	 * several writes ("pg_standby: ", the level, the text).  Run by the
+	 * server, our stderr is its log file, which its own processes write too:
+	 * a message could be split by one of their lines.  Line buffering writes
+	 * each of our lines at once.  (glibc keeps an unbuffered stream's
+	 * one-byte buffer unless given another.)
+	 */
+	setvbuf(stderr, stderr_buffer, _IOLBF, sizeof(stderr_buffer));
 	set_pglocale_pgservice(argv[0], PG_TEXTDOMAIN("pg_standby"));
 	/* -s 0.5 means the same whatever the caller's locale */
 	setlocale(LC_NUMERIC, "C");

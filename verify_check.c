@@ -339,6 +339,8 @@ report_progress(int done, int total, uint64 bytes, bool finished)
 	else
 		fprintf(stderr, "\rverifying: %d/%d files, %llu MB checked",
 				done, total, (unsigned long long) (bytes >> 20));
+	/* a line that does not end: stderr is line-buffered (pg_standby.c) */
+	fflush(stderr);
 }
 
 /*
