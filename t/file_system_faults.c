@@ -103,8 +103,13 @@ copy_file_range(int fd_in, off_t *off_in, int fd_out, off_t *off_out,
 	return -1;
 }
 
-void *
-mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset)
+/*
+ * Built with _FILE_OFFSET_BITS=64 (as PostgreSQL's meson build is),
+ * pg_standby calls mmap64(): both names are ours.
+ */
+static void *
+faulty_mmap(void *addr, size_t length, int prot, int flags, int fd,
+			off_t offset)
 {
 	const char *fault = getenv("MMAP_FAULT");
 
@@ -117,4 +122,16 @@ mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset)
 		return MAP_FAILED;
 	}
 	return (void *) syscall(SYS_mmap, addr, length, prot, flags, fd, offset);
+}
+
+void *
+mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset)
+{
+	return faulty_mmap(addr, length, prot, flags, fd, offset);
+}
+
+void *
+mmap64(void *addr, size_t length, int prot, int flags, int fd, off64_t offset)
+{
+	return faulty_mmap(addr, length, prot, flags, fd, offset);
 }
