@@ -29,7 +29,6 @@
 #include "access/xlog_internal.h"
 #include "copycheck.h"
 #include "pg_standby.h"
-#include "segbuf.h"
 #include "walrecord.h"
 
 /* The kernel copies this much at a time; the walk follows it. */
@@ -68,7 +67,7 @@ wait_for_copy(void *arg, uint32 end)
 	if (copied < end)
 		return false;
 
-	/* map in every page copied so far at once (see segbuf.c) */
+	/* map in every page copied so far in one call (see segbuf.c) */
 #ifdef MADV_POPULATE_READ
 	(void) madvise(unconstify(char *, cc->contents) + cc->mapped,
 				   copied - cc->mapped, MADV_POPULATE_READ);

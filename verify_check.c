@@ -199,6 +199,7 @@ read_contents(const Verify *v, const SegmentFile *sf, Checker *c,
 	{
 		c->read_fd = fd;
 		c->read_so_far = 0;
+		c->read_size = st.st_size;
 		return st.st_size;
 	}
 	if (fd >= 0)
@@ -268,9 +269,8 @@ check_segment(const Verify *v, SegmentFile *sf, Checker *c)
 	problem[0] = '\0';
 
 	c->read_fd = -1;
-	size = read_contents(v, sf, c, problem, sizeof(problem));
-	c->read_size = size;
 	c->read_problem[0] = '\0';
+	size = read_contents(v, sf, c, problem, sizeof(problem));
 
 	/*
 	 * The records first, read as the walk goes, then the page headers of the

@@ -61,22 +61,34 @@ copy($node->data_dir . "/pg_wal/$segment", "$archive/$segment")
 my $wal = slurp_file("$archive/$segment");
 
 my $calls = "$tempdir/calls";
-foreach my $fault (qw(zero short EXDEV ENOSYS EOPNOTSUPP EINVAL))
+
+# Restore $segment to $restore_dir/$label with the interposer preloaded and
+# %faults in the environment: the stand-in whose calls go to the file $calls
+# names must have been called, and the segment restored as it is, quietly.
+sub restores_despite
 {
-	my $restored = "$restore_dir/$fault";
-	unlink $calls;
+	my ($label, $stand_in, $calls_file, %faults) = @_;
+	my $restored = "$restore_dir/$label";
+	unlink $calls_file;
 
 	local $ENV{LD_PRELOAD} = $preload;
-	local $ENV{COPY_FILE_RANGE_FAULT} = $fault;
-	local $ENV{COPY_FILE_RANGE_CALLS} = $calls;
+	local @ENV{ keys %faults } = values %faults;
 	my ($status, $stdout, $stderr) =
 	  run_pg_standby($tempdir, $archive, $segment, $restored);
 
-	ok(-s $calls, "$fault: the preloaded copy_file_range() was called");
-	is($status, 0, "$fault: exit status 0");
-	is($stderr, '', "$fault: quiet");
+	ok(-s $calls_file, "$label: the preloaded $stand_in was called");
+	is($status, 0, "$label: exit status 0");
+	is($stderr, '', "$label: quiet");
 	ok(-f $restored && slurp_file($restored) eq $wal,
-		"$fault: the segment is restored byte-identical");
+		"$label: the segment is restored byte-identical");
+	return;
+}
+
+foreach my $fault (qw(zero short EXDEV ENOSYS EOPNOTSUPP EINVAL))
+{
+	restores_despite($fault, 'copy_file_range()', $calls,
+		COPY_FILE_RANGE_FAULT => $fault,
+		COPY_FILE_RANGE_CALLS => $calls);
 }
 
 # Nothing in the temporary file's place, nothing at the server's path.
@@ -148,23 +160,11 @@ sub nothing_left
 	is(nothing_left('shrunk'), '', 'cut while copied: nothing handed over');
 }
 
-{
-	my $restored = "$restore_dir/no-mmap";
-	my $mmap_calls = "$tempdir/mmap-calls";
-
-	local $ENV{LD_PRELOAD} = $preload;
-	local $ENV{COPY_FILE_RANGE_FAULT} = 'none';
-	local $ENV{MMAP_FAULT} = 'ENODEV';
-	local $ENV{MMAP_CALLS} = $mmap_calls;
-	my ($status, $stdout, $stderr) =
-	  run_pg_standby($tempdir, $archive, $segment, $restored);
-
-	ok(-s $mmap_calls, 'no shared mapping: the preloaded mmap() was called');
-	is($status, 0, 'no shared mapping: exit status 0');
-	is($stderr, '', 'no shared mapping: quiet');
-	ok(-f $restored && slurp_file($restored) eq $wal,
-		'no shared mapping: the segment is restored byte-identical');
-}
+restores_despite(
+	'no shared mapping', 'mmap()', "$tempdir/mmap-calls",
+	COPY_FILE_RANGE_FAULT => 'none',
+	MMAP_FAULT => 'ENODEV',
+	MMAP_CALLS => "$tempdir/mmap-calls");
 
 {
 	my $restored = "$restore_dir/exit";
