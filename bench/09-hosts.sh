@@ -16,5 +16,8 @@ fi
 bash "$top/scripts/install-deps.sh"
 build_dir=$(unprivileged_copy "$top" bench-hosts)
 run_unprivileged "$build_dir" make -s USE_PGXS=1
+# the program and module just built, as scripts/test-hosts.sh gives them
 TESTDIR=$build_dir PG_BINDIR=$(pg_config --bindir) PG_STANDBY_HOSTS_TIMEOUT=1200 \
+	PG_STANDBY_PROGRAM=$build_dir/pg_standby \
+	PG_STANDBY_MODULE=$build_dir/pg_standby_archive \
 	perl "$build_dir/bench/perl/hosts.pl"

@@ -23,7 +23,7 @@ my $why_not = hosts_available();
 die "09: cannot run: $why_not\n" if defined $why_not;
 
 my $dir = test_dir();
-my $module = "$ENV{TESTDIR}/pg_standby_archive";
+my $module = $ENV{PG_STANDBY_MODULE};
 my $push = 'rsync --fsync --timeout=10 -e "' . ssh_command() . '"';
 my $n = 0;
 my @rows;
@@ -70,10 +70,12 @@ sub topology
 		$primary->append_conf("synchronous_standby_names = 'pg_receivewal'\n");
 	}
 	$primary->start;
+	# a slot keeps the WAL a receiver or a streaming standby has not had
+	$primary->sql("SELECT pg_create_physical_replication_slot('s')")
+	  if $kind eq 'd' || $kind eq 'stream';
 	if ($kind eq 'd')
 	{
 		# commits wait for the receiver from now on
-		$primary->sql("SELECT pg_create_physical_replication_slot('s')");
 		start_background($s, unprivileged_user(), "$dir/receivewal$n.log",
 			bindir() . '/pg_receivewal', '-h', $paddr, '-S', 's',
 			'--synchronous', '-D', $archive);
@@ -84,7 +86,7 @@ sub topology
 	$standby->init_from_backup($primary);
 	if ($kind eq 'stream')
 	{
-		$standby_conf .= "primary_conninfo = 'host=$paddr port=5432'\n";
+		$standby_conf .= "primary_conninfo = 'host=$paddr port=5432'\nprimary_slot_name = 's'\n";
 	}
 	else
 	{
@@ -112,7 +114,18 @@ sub outage
 		sleep(1);
 	}
 	link_up($host);
-	return wait_for(sub { rows_of($standby) == $expected }, 180);
+	my $took = wait_for(sub { rows_of($standby) == $expected }, 180);
+	if (!defined $took)
+	{
+		# say why, from the servers' own words
+		for my $server ($standby, $primary)
+		{
+			my @lines = split /\n/, $server->log_contents;
+			print STDERR "09: the last lines of ", $server->log, ":\n",
+			  map { "$_\n" } @lines[ -(@lines < 20 ? @lines : 20) .. -1 ];
+		}
+	}
+	return $took;
 }
 
 my @configs = (
