@@ -543,9 +543,10 @@ typedef struct WaitState
 	struct timespec start;		/* when this run began */
 	char		source[MAXPGPATH];	/* the archived file last looked at */
 	char		problem[512];	/* why the last look did not restore */
-	char		last_reported[512]; /* the last problem logged */
-	double		first_reported_at;	/* ... first, in seconds since start */
-	double		reported_at;	/* ... last */
+	bool		in_trouble;		/* every look since ... */
+	double		trouble_since;	/* ... this, in seconds since start, found */
+	RestoreResult trouble;		/* ... this kind of problem */
+	double		reported_at;	/* when it was last logged */
 	double		repeat_after;	/* ... and when to log it again if it lasts */
 	int			failed_copies;	/* copies of a present file that failed */
 	double		retry_at;		/* no copy before this many seconds */
@@ -618,32 +619,36 @@ hint_archive_trouble(const char *source)
 }
 
 /*
- * Log the problem the last look found: at once if it is new, and again at
- * growing intervals while it lasts.
+ * Log the problem the last look found (of kind "result"): at once if it is
+ * new, and again at growing intervals while it lasts.  A problem lasts
+ * while every look finds one of the same kind, the archive's trouble or a
+ * refused file, whatever its words: a dead mount fails the look at the
+ * directory one time and at the file the next, and is one problem.  Each
+ * report gives the words of the latest look.
  */
 static void
-report_problem(WaitState *state)
+report_problem(WaitState *state, RestoreResult result)
 {
 	double		now = seconds_since(&state->start);
-	bool		repeated = strcmp(state->problem, state->last_reported) == 0;
+	bool		lasting = state->in_trouble && state->trouble == result;
 
-	if (repeated && now < state->reported_at + state->repeat_after)
+	if (lasting && now < state->reported_at + state->repeat_after)
 		return;
 	pg_log_error("could not restore file \"%s\"", state->source);
 	pg_log_error_detail("%s", state->problem);
-	if (repeated)
+	if (lasting)
 		pg_log_error_detail("The problem has lasted %.0f seconds.",
-							now - state->first_reported_at);
+							now - state->trouble_since);
 	hint_archive_trouble(state->source);
 
-	if (repeated)
+	if (lasting)
 		state->repeat_after = Min(state->repeat_after * 2, PROBLEM_REPEAT_MAX);
 	else
 	{
+		state->in_trouble = true;
+		state->trouble = result;
+		state->trouble_since = now;
 		state->repeat_after = PROBLEM_REPEAT_FIRST;
-		state->first_reported_at = now;
-		strlcpy(state->last_reported, state->problem,
-				sizeof(state->last_reported));
 	}
 	state->reported_at = now;
 }
@@ -684,6 +689,10 @@ static int
 judge_result(RestoreResult result, Failover failover, uint32 seg_size,
 			 WaitState *state, double *wait_seconds)
 {
+	/* a look that found no trouble ends the trouble */
+	if (result != RESTORE_INVALID && result != RESTORE_ARCHIVE_ERROR)
+		state->in_trouble = false;
+
 	switch (result)
 	{
 		case RESTORE_DONE:
@@ -736,7 +745,7 @@ judge_result(RestoreResult result, Failover failover, uint32 seg_size,
 			if (!waiting_allowed())
 			{
 				/* nobody will ask again soon: this is a refusal */
-				report_problem(state);
+				report_problem(state, result);
 				return EXIT_NOT_AVAILABLE;
 			}
 			pg_log_debug("waiting for \"%s\"", state->source);
@@ -747,7 +756,7 @@ judge_result(RestoreResult result, Failover failover, uint32 seg_size,
 
 		case RESTORE_INVALID:
 		case RESTORE_ARCHIVE_ERROR:
-			report_problem(state);
+			report_problem(state, result);
 			if (!waiting_allowed())
 				return EXIT_NOT_AVAILABLE;
 			if (failover == FAILOVER_SMART && result == RESTORE_INVALID)

@@ -15,6 +15,7 @@ use warnings;
 use Fcntl qw(S_IMODE);
 use File::Copy qw(copy);
 use File::Path qw(make_path rmtree);
+use POSIX ();
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -464,6 +465,43 @@ SKIP:
 		qr/^pg_standby: hint: "\Q$locked\/$seg\E" is owned by user "[^"]+" with mode 0000/m,
 		'unreadable segment: the hint names owner and mode');
 	unlike($stderr, qr/attempt \d+ of/, 'unreadable segment: no failed copy counted');
+	unlink "$locked/$seg";
+}
+
+# Trouble that lasts is one problem whatever its words, as a dead mount
+# fails the look at the directory one time and at the file the next: here
+# the file cannot be opened, then the whole directory is gone.  It is
+# logged when first seen, then once 10 s later, with the latest words and
+# how long the trouble has lasted.
+SKIP:
+{
+	skip 'root can open any file', 3 if $> == 0;
+	my $locked = "$tempdir/locked-then-gone";
+	mkdir $locked;
+	copy("$archive/$seg", "$locked/$seg") or die "copy failed: $!";
+	chmod 0, "$locked/$seg";
+	my $mover = fork() // die "fork: $!";
+	if ($mover == 0)
+	{
+		sleep(3);
+		rename($locked, "$locked.away");
+		POSIX::_exit(0);
+	}
+	($status, $stdout, $stderr) = run_pg_standby($pgdata, '-s', '0.5', '-w',
+		'12', $locked, $seg, "$xlog/RECOVERYXLOG");
+	waitpid($mover, 0);
+	my @reports = $stderr =~
+	  /^pg_standby: error: could not restore file "\Q$locked\/$seg\E"\n((?:pg_standby: (?:detail|hint): [^\n]*\n)+)/mg;
+	is(scalar @reports, 2,
+		'trouble whose words change: logged when first seen, and once 10 s later');
+	like($reports[0], qr/: Permission denied\.$/m,
+		'trouble whose words change: first the file that cannot be opened');
+	like(
+		$reports[1] // '',
+		qr/^pg_standby: detail: Could not access archive directory "\Q$locked\E": No such file or directory\.\npg_standby: detail: The problem has lasted 1\d seconds\.$/m,
+		'trouble whose words change: then the missing directory, and how long the trouble has lasted'
+	);
+	rename("$locked.away", $locked);
 	unlink "$locked/$seg";
 }
 
