@@ -151,6 +151,16 @@ pg_standby_archive.o archive_format_srv.o pg_standby_archive$(DLSUFFIX): overrid
 	$(call no_sanitizers,$(CFLAGS))
 pg_standby_archive$(DLSUFFIX): override LDFLAGS := $(call no_sanitizers,$(LDFLAGS))
 
+# The tests across hosts (t/hosts/) make network namespaces, so they run as
+# root, unlike "installcheck", whose servers refuse root: "make
+# installcheck-hosts" as root (scripts/test-hosts.sh builds as the servers'
+# user first).  Without root or namespaces, each file skips and says why.
+HOSTS_TESTS = $(wildcard $(srcdir)/t/hosts/*.pl)
+installcheck-hosts:
+	PG_BINDIR='$(bindir)' $(PROVE) --timer -I $(srcdir)/t/hosts $(HOSTS_TESTS)
+
+.PHONY: installcheck-hosts
+
 fuzz: $(FUZZ_TARGETS)
 
 fuzz/fuzz_decompress fuzz/fuzz_names fuzz/fuzz_records fuzz/fuzz_segment: fuzz/%: fuzz/%.c $(FUZZ_SOURCES) $(FUZZ_HEADERS)

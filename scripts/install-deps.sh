@@ -13,10 +13,11 @@ set -euo pipefail
 # .lz4 and .zst archives, and their command-line tools, which the tests
 # use (pigz too; zstd brings pzstd); IPC::Run for PostgreSQL::Test::Cluster;
 # for the tests across hosts (scripts/test-hosts.sh), network namespaces,
-# sshd, sshfs and rsync
+# sshd, sshfs and rsync, and strace to count pg_standby's looks at an idle
+# network file system
 packages=(build-essential postgresql-15 postgresql-server-dev-15
 	zlib1g-dev liblz4-dev libzstd-dev gzip lz4 zstd pigz libipc-run-perl
-	iproute2 util-linux openssh-server openssh-client sshfs fuse3 rsync)
+	iproute2 util-linux openssh-server openssh-client sshfs fuse3 rsync strace)
 if [ "${1:-}" = --ci ]; then
 	packages+=(clang libclang-rt-14-dev valgrind mmdebstrap)
 fi

@@ -3,8 +3,9 @@
 # sshd, sshfs, rsync over ssh and servers in them.  Making namespaces needs
 # root, so these tests are not part of "make installcheck" (which runs as
 # the unprivileged user): run as root, this script builds pg_standby as that
-# user and runs them with prove, as root; the servers in them run as that
-# user.  Not root, or no namespaces: every test file says why it skips.
+# user and runs them with "make installcheck-hosts", as root; the servers in
+# them run as that user.  Not root, or no namespaces: every test file says
+# why it skips.
 #
 # Usage: bash scripts/test-hosts.sh [TEST_FILE]...   (default: all of t/hosts)
 set -euo pipefail
@@ -18,10 +19,8 @@ build_dir=$(unprivileged_copy "$top" hosts)
 run_unprivileged "$build_dir" make -s USE_PGXS=1 COPT=-Werror
 
 cd "$build_dir"
-tests=("$@")
-[ ${#tests[@]} -gt 0 ] || tests=(t/hosts/*.pl)
-# the paths the Makefile gives "make installcheck" (and t/PgStandbyTest.pm)
-PG_STANDBY_PROGRAM=$build_dir/pg_standby \
-	PG_STANDBY_MODULE=$build_dir/pg_standby_archive \
-	PG_BINDIR=$(pg_config --bindir) \
-	prove --timer -I t/hosts "${tests[@]}"
+if [ $# -gt 0 ]; then
+	make -s USE_PGXS=1 installcheck-hosts HOSTS_TESTS="$*"
+else
+	make -s USE_PGXS=1 installcheck-hosts
+fi

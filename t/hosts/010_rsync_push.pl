@@ -13,9 +13,9 @@ use strict;
 use warnings;
 use FindBin;
 use lib $FindBin::RealBin;
-use PgStandbyHosts qw(hosts_available new_host link_down link_up start_sshd
-  stop_sshd ssh_command new_server test_dir wait_for pg_standby_server
-  rows_of add_rows measure_lag median check_fault fail_over_for_good);
+use PgStandbyHosts qw(hosts_available new_host start_sshd ssh_command
+  new_server test_dir wait_for pg_standby_server rows_of add_rows
+  measure_lag median check_network_faults fail_over_for_good);
 use Test::More;
 use Time::HiRes qw(time sleep);
 
@@ -56,22 +56,13 @@ diag(sprintf('topology (a) rsync over ssh: lag median %.2f s (min %.2f, max %.2f
 		median(@lags), $lags[0], $lags[-1]));
 
 # The archiver cannot reach the standby's host while rows are committed.
-for my $fault (
-	[
-		'standby host link down', sub { link_down('standby') },
-		sub { link_up('standby') }
-	],
-	[ 'sshd killed', sub { stop_sshd('standby') }, sub { start_sshd('standby') } ])
-{
-	check_fault(
-		primary => $primary,
-		standby => $standby,
-		topology => '(a)',
-		what => $fault->[0],
-		break => $fault->[1],
-		repair => $fault->[2],
-		archives => [$archive]);
-}
+check_network_faults(
+	primary => $primary,
+	standby => $standby,
+	topology => '(a)',
+	link_host => 'standby',
+	sshd_host => 'standby',
+	archives => [$archive]);
 
 fail_over_for_good(primary => $primary, standby => $standby,
 	trigger => $trigger);

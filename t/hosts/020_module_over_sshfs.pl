@@ -19,10 +19,9 @@ use strict;
 use warnings;
 use FindBin;
 use lib $FindBin::RealBin;
-use PgStandbyHosts qw(hosts_available new_host link_down link_up start_sshd
-  stop_sshd mount_sshfs new_server test_dir wait_for pg_standby_server
-  rows_of add_rows measure_lag median check_fault fail_over_for_good run_in
-  bindir);
+use PgStandbyHosts qw(hosts_available new_host start_sshd mount_sshfs
+  new_server test_dir wait_for pg_standby_server rows_of add_rows
+  measure_lag median check_network_faults fail_over_for_good run_in bindir);
 use Test::More;
 use Time::HiRes qw(sleep);
 
@@ -123,25 +122,13 @@ my @lags = measure_lag($primary, $standby, 7, 1);
 diag(sprintf('topology (b) pg_standby_archive over sshfs: lag median %.2f s (min %.2f, max %.2f)',
 		median(@lags), $lags[0], $lags[-1]));
 
-for my $fault (
-	[
-		'standby host link down', sub { link_down('standby') },
-		sub { link_up('standby') }
-	],
-	[
-		'standby host sshd killed', sub { stop_sshd('standby') },
-		sub { start_sshd('standby') }
-	])
-{
-	check_fault(
-		primary => $primary,
-		standby => $standby,
-		topology => '(b)',
-		what => $fault->[0],
-		break => $fault->[1],
-		repair => $fault->[2],
-		archives => [$archive]);
-}
+check_network_faults(
+	primary => $primary,
+	standby => $standby,
+	topology => '(b)',
+	link_host => 'standby',
+	sshd_host => 'standby',
+	archives => [$archive]);
 
 fail_over_for_good(primary => $primary, standby => $standby,
 	trigger => $trigger);

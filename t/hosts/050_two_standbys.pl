@@ -1,9 +1,9 @@
 # Topology (e): two standbys on two hosts fed from one primary, whose
 # archive_command pushes each segment with rsync over ssh into both
 # standby hosts' archives.  Proves that both replay; that with one standby
-# host's link down for longer than the keep-alive timeout both catch up by
-# themselves once it is back (the archiver retries the file until both
-# have it); and that with the primary's host gone for good, one standby is
+# host's link down for longer than the keep-alive timeout, and with its
+# sshd killed, both catch up by themselves once it is back (the archiver
+# retries the file until both have it); and that with the primary's host gone for good, one standby is
 # failed over (timeline 2, every row) while the other keeps waiting without
 # promoting, until it is re-pointed at the new primary (which archives into
 # its archive from then on) and restarted: it then follows timeline 2 and
@@ -12,9 +12,9 @@ use strict;
 use warnings;
 use FindBin;
 use lib $FindBin::RealBin;
-use PgStandbyHosts qw(hosts_available new_host link_down link_up start_sshd
-  ssh_command new_server test_dir wait_for pg_standby_server rows_of
-  add_rows check_fault fail_over_for_good);
+use PgStandbyHosts qw(hosts_available new_host start_sshd ssh_command
+  new_server test_dir wait_for pg_standby_server rows_of add_rows
+  check_network_faults fail_over_for_good);
 use Test::More;
 use Time::HiRes qw(sleep);
 
@@ -67,13 +67,12 @@ for my $n (1, 2)
 		"standby $n replays");
 }
 
-check_fault(
+check_network_faults(
 	primary => $primary,
 	standby => $standby{2},
 	topology => '(e)',
-	what => 'standby 2 host link down',
-	break => sub { link_down('standby2') },
-	repair => sub { link_up('standby2') },
+	link_host => 'standby2',
+	sshd_host => 'standby2',
 	archives => [ $archive{1}, $archive{2} ]);
 $rows = rows_of($primary);
 is(rows_of($standby{1}), $rows, 'standby 1 has every row too');

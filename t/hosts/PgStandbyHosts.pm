@@ -33,7 +33,8 @@ our @EXPORT_OK = qw(hosts_available new_host link_down link_up start_sshd
   stop_sshd ssh_command mount_sshfs unmount_sshfs start_background
   stop_background run_in wait_for new_server unprivileged_user bindir
   test_dir pg_standby_command pg_standby_server archive_problems rows_of
-  add_rows measure_lag median check_fault fail_over_for_good);
+  add_rows measure_lag median check_fault check_network_faults
+  fail_over_for_good descendants);
 
 my $user = $ENV{PG_STANDBY_USER} // 'postgres';
 my $switch = "pgsb-$$-switch";
@@ -59,7 +60,7 @@ sub hosts_available
 {
 	return 'not running as root (the host tests make network namespaces)'
 	  if $> != 0;
-	for my $tool (qw(ip nsenter runuser sshd ssh sshfs fusermount3 rsync))
+	for my $tool (qw(ip nsenter runuser sshd ssh sshfs fusermount3 rsync strace))
 	{
 		return "\"$tool\" not found (scripts/install-deps.sh installs it)"
 		  unless grep { -x "$_/$tool" } split(/:/, "$ENV{PATH}:/usr/sbin:/sbin");
@@ -300,11 +301,37 @@ EOF
 	return $pid;
 }
 
+# Kill sshd in host $name: the listener and every connection it serves
+# (each in a session of its own), as when the host's sshd dies, so that an
+# sshfs mount must reconnect.
 sub stop_sshd
 {
-	my ($name, $signal) = @_;
-	stop_background($hosts{$name}{sshd}, $signal // 'KILL');
-	delete $hosts{$name}{sshd};
+	my ($name) = @_;
+	my $sshd = delete $hosts{$name}{sshd};
+	kill('KILL', descendants($sshd));
+	stop_background($sshd, 'KILL');
+}
+
+# The processes below $pid, from /proc.
+sub descendants
+{
+	my ($pid) = @_;
+	my %children;
+	for my $stat (glob('/proc/[0-9]*/stat'))
+	{
+		open(my $fh, '<', $stat) or next;
+		my $line = <$fh> // next;
+		close($fh);
+		push @{ $children{$2} }, $1 if $line =~ /^(\d+) \(.*\) \S (\d+)/;
+	}
+	my @found;
+	my @todo = ($pid);
+	while (defined(my $p = shift @todo))
+	{
+		push @found, @{ $children{$p} // [] };
+		push @todo, @{ $children{$p} // [] };
+	}
+	return @found;
 }
 
 # Mount $remote_dir of host $server on $mnt in host $client with sshfs,
@@ -449,7 +476,8 @@ sub measure_lag
 }
 
 # A network fault while the primary commits: $break, rows committed, a
-# pause longer than the keep-alive timeout (3 s), $repair.  Checks that the
+# pause longer than the keep-alive timeout (3 s; $pause seconds, default
+# 5), $repair.  Checks that the
 # standby never promoted, catches up by itself with every row, and that
 # the archives @archives hold nothing temporary or incomplete.
 sub check_fault
@@ -460,7 +488,7 @@ sub check_fault
 	$a{break}->();
 	add_rows($primary, 5);
 	my $expected = add_rows($primary, 5);
-	sleep(5);
+	sleep($a{pause} // 5);
 	ok($standby->in_recovery, "$what: standby still in recovery");
 	$a{repair}->();
 	my $took = wait_for(sub { rows_of($standby) == $expected }, 120);
@@ -473,6 +501,27 @@ sub check_fault
 			"$what: no temporary or incomplete file in $archive");
 	}
 	return $took;
+}
+
+# The two faults of a topology that crosses over ssh, each checked by
+# check_fault(): the link of host $link_host down ($link_pause seconds),
+# and sshd killed in host $sshd_host.
+sub check_network_faults
+{
+	my (%a) = @_;
+	my ($link, $sshd, $link_pause) =
+	  delete @a{qw(link_host sshd_host link_pause)};
+	check_fault(
+		%a,
+		what => "$link host link down",
+		pause => $link_pause,
+		break => sub { link_down($link) },
+		repair => sub { link_up($link) });
+	check_fault(
+		%a,
+		what => "$sshd host sshd killed",
+		break => sub { stop_sshd($sshd) },
+		repair => sub { start_sshd($sshd) });
 }
 
 # The primary's host goes away for good, with every row archived: the
