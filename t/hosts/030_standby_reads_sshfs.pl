@@ -2,17 +2,17 @@
 # system.  The primary archives into a directory of its own host with
 # pg_standby_archive; the standby's host mounts that directory with sshfs
 # (FUSE), and pg_standby waits on the mount, where inotify cannot see the
-# primary's writes.  Proves that pg_standby says so once, at its first
-# wait, with the poll interval, and keeps the lag low with the default -s 5
-# (the median lag at one segment per second is printed) and the traffic low
-# when idle (no more than a look per -s seconds once nothing has come for
-# a while: strace counts the looks); that with the
-# standby's link down for longer than the keep-alive timeout, and with the
-# primary host's sshd killed, the standby waits without promoting and
-# catches up by itself once the network is back, logging the dead mount
-# again while it lasts; and that with the primary host (and so the archive)
-# gone for good, a smart failover waits for the archive and a fast one fails
-# the standby over with every row it had.
+# primary's writes.  Proves that pg_standby says so once, at its first wait,
+# with the poll interval, and keeps the lag low with the default -s 5 (the
+# median lag at one segment per second is printed) and the traffic low when
+# idle (no more than a look per -s seconds once nothing has come for a
+# while: strace counts the looks); that with the standby's link down for
+# longer than the keep-alive timeout, and with the primary host's sshd
+# killed, the standby waits without promoting and catches up by itself once
+# the network is back, logging the dead mount again while it lasts; and that
+# with the primary host (and so the archive) gone for good, a smart failover
+# waits for the archive and a fast one fails the standby over with every row
+# it had.
 use strict;
 use warnings;
 use FindBin;
