@@ -33,8 +33,8 @@ our @EXPORT_OK = qw(hosts_available new_host link_down link_up start_sshd
   stop_sshd ssh_command mount_sshfs unmount_sshfs start_background
   stop_background run_in wait_for new_server unprivileged_user bindir
   test_dir pg_standby_command pg_standby_server archive_problems rows_of
-  add_rows measure_lag median check_fault check_network_faults
-  fail_over_for_good descendants);
+  add_rows measure_lag median check_network_faults fail_over_for_good
+  descendants);
 
 my $user = $ENV{PG_STANDBY_USER} // 'postgres';
 my $switch = "pgsb-$$-switch";
@@ -477,9 +477,9 @@ sub measure_lag
 
 # A network fault while the primary commits: $break, rows committed, a
 # pause longer than the keep-alive timeout (3 s; $pause seconds, default
-# 5), $repair.  Checks that the
-# standby never promoted, catches up by itself with every row, and that
-# the archives @archives hold nothing temporary or incomplete.
+# 5), $repair.  Checks that the standby never promoted, catches up by
+# itself with every row, and that the archives @archives hold nothing
+# temporary or incomplete.
 sub check_fault
 {
 	my (%a) = @_;
