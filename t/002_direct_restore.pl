@@ -443,6 +443,18 @@ like(
 is(listing($xlog), '', 'RECOVERYXLOG, absent: nothing created');
 ok(!-e "$pgdata/promote", 'RECOVERYXLOG, absent: no promotion requested');
 
+# A directory $name of its own, holding a copy of $seg with mode 0000: a
+# segment that is there but cannot be opened.
+sub archive_with_locked_segment
+{
+	my ($name) = @_;
+	my $dir = "$tempdir/$name";
+	mkdir $dir;
+	copy("$archive/$seg", "$dir/$seg") or die "copy failed: $!";
+	chmod 0, "$dir/$seg";
+	return $dir;
+}
+
 # A segment that is there but cannot be opened (written by another OS user
 # with mode 0600, say) is trouble that lasts: it is waited through, not
 # counted as failed copies, and logged again while it lasts (10 s after the
@@ -450,10 +462,7 @@ ok(!-e "$pgdata/promote", 'RECOVERYXLOG, absent: no promotion requested');
 SKIP:
 {
 	skip 'root can open any file', 4 if $> == 0;
-	my $locked = "$tempdir/locked";
-	mkdir $locked;
-	copy("$archive/$seg", "$locked/$seg") or die "copy failed: $!";
-	chmod 0, "$locked/$seg";
+	my $locked = archive_with_locked_segment('locked');
 	($status, $stdout, $stderr) = run_pg_standby($pgdata, '-s', '0.5', '-w',
 		'11', $locked, $seg, "$xlog/RECOVERYXLOG");
 	is($status, 1, 'unreadable segment: waited for until -w');
@@ -476,10 +485,7 @@ SKIP:
 SKIP:
 {
 	skip 'root can open any file', 3 if $> == 0;
-	my $locked = "$tempdir/locked-then-gone";
-	mkdir $locked;
-	copy("$archive/$seg", "$locked/$seg") or die "copy failed: $!";
-	chmod 0, "$locked/$seg";
+	my $locked = archive_with_locked_segment('locked-then-gone');
 	my $mover = fork() // die "fork: $!";
 	if ($mover == 0)
 	{
